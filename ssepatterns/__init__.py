@@ -1,0 +1,1 @@
+"""Tooling behind ./inv: emulator control, Terraform adapter, Lambda packaging."""

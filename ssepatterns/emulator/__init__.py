@@ -1,0 +1,1 @@
+"""The local AWS target: MiniStack, patched by a narrow shim, run as a managed background process."""

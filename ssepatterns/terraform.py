@@ -1,0 +1,389 @@
+"""The one place that runs `terraform`: a thin adapter over python-terraform 0.10.1.
+
+python-terraform builds each command line (flag spelling, a `var` dict written to a temporary 0600
+.tfvars.json so values survive any character and never show on the command line or in `ps`); this module
+runs the process itself, because the library cannot stream and capture at once nor take a per-call env.
+One consequence of the var file: a misspelt variable name is only a warning ("Value for undeclared
+variable"), where -var would fail; it is shown live, but the plan goes on with the default value.
+
+python-terraform quirks, each checked against Terraform 1.11.4, and what we do about them:
+
+1. plan() always adds -detailed-exitcode (rc 2 = "has changes"). Kept on purpose: rc 0/2 -> False/True,
+   anything else -> ProjectError.
+2. apply() always sends -auto-approve=<skip_plan>, i.e. -auto-approve=false: without a plan file Terraform
+   asks for "yes" ("error asking for approval: EOF" with no stdin). We apply saved plans only, through
+   cmd("apply", PLAN), which sends no -auto-approve at all.
+3. destroy() always sends -force, removed in Terraform 0.15 ("flag provided but not defined"). Not used:
+   a destroy is plan(destroy=True) + apply(plan).
+4. output(NAME) reads value["value"], but Terraform >= 0.14 prints the bare value: TypeError (strings,
+   lists) or KeyError (maps). It also returns None on failure, dropping stderr. We call output() without a
+   name (all outputs) and our runner raises on failure first.
+5. cmd(synchronous=False) pops the option after building the argv, so terraform gets -synchronous=false.
+   Never passed.
+6. capture_output=True captures silently; anything else hands sys.stdout/sys.stderr to Popen (needs a real
+   fd: io.UnsupportedOperation under pytest or a redirected stdout) and returns no output, so failures
+   have no stderr to report. -> cmd() is overridden with a runner that tees output live and captures it.
+7. Environment: is_env_vars_included=True copies os.environ, False gives terraform an EMPTY env (no PATH:
+   terraform itself is not found); there is no per-call env. -> the runner builds a child env per call
+   (os.environ + `env` + TF_IN_AUTOMATION/CHECKPOINT_DISABLE, minus a TF_CLI_CONFIG_FILE that does not
+   exist) and never touches os.environ.
+8. init/plan/apply/destroy add -var-file=<temp file "{}"> even with no variables (the default {} is a
+   dict). We pass var=None then.
+9. VariableFiles logs the variable VALUES at DEBUG and is cleaned up only after a normal run (leaks, with
+   the values, when Popen raises). -> the library logger is capped at INFO; cleanup runs in `finally`.
+10. -input=false / -no-color are defaults of init/plan/apply/destroy only, not of cmd(); we pass them
+    explicitly everywhere they are accepted (validate, show, output, fmt reject -input).
+11. init() adds -reconfigure and -backend=true: -reconfigure silently drops the recorded backend (no state
+    migration). Neutralised, so a changed backend makes init fail loudly instead.
+12. The constructor and every successful cmd() json-load terraform.tfstate (secrets kept in memory,
+    JSONDecodeError on a truncated state). read_state_file is a no-op here.
+13. __getattr__ turns any unknown attribute into a subcommand (tf.valdate() runs `terraform valdate`);
+    we call cmd("validate") explicitly. Instance-wide var_file/state/targets defaults are left unset.
+14. A missing binary (or working dir) surfaces as a bare FileNotFoundError. -> ProjectError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+import python_terraform
+from python_terraform import IsFlagged, IsNotFlagged
+
+from ssepatterns.errors import ProjectError
+from ssepatterns.provider_mirror import terraform_platform
+
+INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
+INIT_STAMP = "ssepatterns-init.json"  # written into .terraform/ after a successful init()
+
+# Quirk 9: python-terraform logs -var values (possibly secrets) at DEBUG.
+logging.getLogger("python_terraform").setLevel(logging.INFO)
+
+Runner = Callable[..., tuple[int, str, str]]
+
+
+class TerraformError(ProjectError):
+    """A terraform command failed. The message holds the useful tail; `output` all of it."""
+
+    def __init__(self, message: str, output: str) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+class _PythonTerraform(python_terraform.Terraform):
+    """python-terraform building the argv, with `runner` in place of its own Popen call."""
+
+    def __init__(self, workdir: Path, runner: Runner) -> None:
+        self._runner = runner
+        super().__init__(working_dir=str(workdir))
+
+    def read_state_file(self, file_path: str | None = None) -> None:  # quirk 12
+        self.tfstate = None
+
+    def cmd(self, cmd: str, *args: str, **kwargs: Any) -> tuple[int, str, str]:
+        # Our own options ride along like the library's capture_output: popped before argv is built.
+        run_options = {key: kwargs.pop(key) for key in ("ok_codes", "stream") if key in kwargs}
+        try:
+            argv = self.generate_cmd_string(cmd, *args, **kwargs)
+            return self._runner(argv, **run_options)
+        finally:
+            self.temp_var_files.clean_up()
+
+
+class Terraform:
+    """Runs terraform in `workdir` with `env` layered over os.environ; echoes and streams when `echo`."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None, echo: bool = True) -> None:
+        self.workdir = Path(workdir)
+        self.env = dict(env or {})
+        self.echo = echo
+        self._tf = _PythonTerraform(self.workdir, self._run)
+        self._version: tuple[int, int, int] | None = None
+
+    def version(self) -> tuple[int, int, int]:
+        """Terraform's version from `terraform version -json` (cached: every call costs a process)."""
+        if self._version is None:
+            _, out, _ = self._tf.cmd("version", json=IsFlagged, stream=False)
+            try:
+                text = str(json.loads(out)["terraform_version"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ProjectError(
+                    f"could not read the version from `terraform version -json`: {exc!r}"
+                ) from exc
+            match = re.match(r"(\d+)\.(\d+)\.(\d+)", text)  # also "1.12.0-beta1"
+            if match is None:
+                raise ProjectError(f"unexpected Terraform version {text!r} from `terraform version -json`")
+            self._version = (int(match[1]), int(match[2]), int(match[3]))
+        return self._version
+
+    def require_version(self, minimum: Sequence[int] = (1, 11, 0)) -> None:
+        found = self.version()
+        if found < tuple(minimum):
+            raise ProjectError(
+                f"Terraform {_dotted(minimum)} or newer is required (found {_dotted(found)}): write-only "
+                f"arguments need it; install it from {INSTALL_URL}"
+            )
+
+    def init(self, plugin_dir: Path | None = None) -> None:
+        """`terraform init`, offline from `plugin_dir` if given; never rewrites .terraform.lock.hcl."""
+        stamp = self.workdir / ".terraform" / INIT_STAMP
+        stamp.unlink(missing_ok=True)  # a failed init must leave needs_init() True
+        self._tf.init(
+            backend_config=None,
+            reconfigure=IsNotFlagged,  # quirk 11
+            backend=None,
+            var=None,  # quirk 8
+            input=False,
+            no_color=IsFlagged,
+            plugin_dir=str(Path(plugin_dir).absolute()) if plugin_dir else None,
+            lockfile="readonly",
+        )
+        stamp.parent.mkdir(exist_ok=True)  # a config without providers or modules gets no .terraform
+        stamp.write_text(json.dumps(self._init_fingerprint(), indent=1) + "\n", encoding="utf-8")
+
+    def needs_init(self) -> bool:
+        """True unless the last init() is known to still fit the lock file and the module calls.
+
+        Only cheap file reads, no terraform process. Current means all of:
+        - .terraform/ssepatterns-init.json exists (written by init() after it succeeds, removed before it
+          starts; an init run by hand or by another tool does not count);
+        - it records the same sha256 of .terraform.lock.hcl (content, not mtime: checkouts touch mtimes
+          without changing content) and the same module calls (key, source, version) as the *.tf files
+          declare now, following local ("./", "../") module sources recursively;
+        - every provider version in the lock file is installed for this platform under
+          .terraform/providers (a broken symlink into a removed mirror counts as missing);
+        - every declared module is in .terraform/modules/modules.json and its directory exists.
+        Not detected: a changed backend block (the envs use the default local backend) and a changed
+        `version` constraint that still resolves the same; run init explicitly after such changes.
+        Module calls are found by regex, not an HCL parser; a misread only costs an extra init.
+        """
+        dot = self.workdir / ".terraform"
+        try:
+            stamp = json.loads((dot / INIT_STAMP).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True
+        fingerprint = self._init_fingerprint()
+        if stamp != fingerprint:
+            return True
+        platform_name = terraform_platform()
+        lock = self.workdir / ".terraform.lock.hcl"
+        locked = _LOCKED_PROVIDER.findall(lock.read_text(encoding="utf-8")) if lock.is_file() else []
+        if any(
+            not (dot / "providers" / address / version / platform_name).exists()
+            for address, version in locked
+        ):
+            return True
+        try:
+            manifest = json.loads((dot / "modules" / "modules.json").read_text(encoding="utf-8"))
+            installed = {module["Key"]: module["Dir"] for module in manifest["Modules"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            installed = {}
+        return any(
+            key not in installed or not (self.workdir / installed[key]).is_dir()
+            for key, _, _ in fingerprint["modules"]
+        )
+
+    def validate(self) -> None:
+        self._tf.cmd("validate", no_color=IsFlagged)
+
+    def plan(
+        self,
+        out: Path,
+        variables: Mapping[str, str] | None = None,
+        destroy: bool = False,
+        refresh: bool = True,
+    ) -> bool:
+        """Save a plan to `out`; True if it has changes (from -detailed-exitcode: 0 none, 2 changes)."""
+        out = Path(out).absolute()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.unlink(missing_ok=True)  # a failed plan must not leave an older plan behind to be applied
+        rc, _, _ = self._tf.plan(
+            out=str(out),
+            var=dict(variables) if variables else None,
+            destroy=IsFlagged if destroy else None,
+            refresh=None if refresh else False,
+            input=False,
+            no_color=IsFlagged,
+            detailed_exitcode=IsFlagged,
+            ok_codes=(0, 2),
+        )
+        return rc == 2
+
+    def apply(self, plan_file: Path, variables: Mapping[str, str] | None = None) -> None:
+        """Apply a saved plan. `variables`: only ephemeral ones, which a saved plan does not keep and
+        Terraform wants again at apply ("must also be set during the apply phase"); it rejects others."""
+        plan_file = Path(plan_file).absolute()
+        if not plan_file.is_file():
+            raise ProjectError(f"saved plan {plan_file} not found; run the plan step first")
+        self._tf.cmd(  # not self._tf.apply(): quirk 2
+            "apply",
+            str(plan_file),
+            input=False,
+            no_color=IsFlagged,
+            var=dict(variables) if variables else None,
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        """Root module outputs as {name: value} (sensitive ones included: do not print them blindly)."""
+        try:
+            raw = self._tf.output(no_color=IsFlagged, stream=False)
+            return {name: item["value"] for name, item in raw.items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ProjectError(
+                f"could not parse `terraform output -json` in {self.workdir}: {exc!r}"
+            ) from exc
+
+    def show_plan_json(self, plan_file: Path) -> dict:
+        _, out, _ = self._tf.cmd(
+            "show", str(Path(plan_file).absolute()), json=IsFlagged, no_color=IsFlagged, stream=False
+        )
+        try:
+            return json.loads(out)
+        except ValueError as exc:
+            raise ProjectError(f"could not parse `terraform show -json {plan_file}`: {exc}") from exc
+
+    def fmt_check(self, recursive: bool = True) -> list[str]:
+        """Files (relative to workdir) that `terraform fmt` would change; fmt exits 3 when there are some."""
+        _, out, _ = self._tf.cmd(
+            "fmt",
+            check=IsFlagged,
+            list=True,
+            recursive=IsFlagged if recursive else None,
+            no_color=IsFlagged,
+            ok_codes=(0, 3),
+            stream=False,
+        )
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _child_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.env, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+        config = env.get("TF_CLI_CONFIG_FILE")
+        # Terraform resolves a relative path against its cwd; a missing file only makes it warn every time.
+        if config is not None and not (self.workdir / config).is_file():
+            del env["TF_CLI_CONFIG_FILE"]
+        return env
+
+    def _run(
+        self, argv: list[str], ok_codes: Sequence[int] = (0,), stream: bool = True
+    ) -> tuple[int, str, str]:
+        """Run argv in workdir; echo it and its elapsed time, tee its output, raise unless rc in ok_codes.
+
+        stream=False keeps stdout (machine-readable JSON, file lists) off the terminal; stderr is always
+        shown live when echoing.
+        """
+        name = f"terraform {argv[1]}"
+        if not self.workdir.is_dir():
+            raise ProjectError(f"cannot run {name}: directory {self.workdir} does not exist")
+        env = self._child_env()
+        executable = shutil.which(argv[0], path=env.get("PATH", os.defpath))
+        if executable is None:
+            raise ProjectError(
+                f"terraform not found on PATH; install Terraform >= 1.11 from {INSTALL_URL} "
+                "and make sure `terraform` is on PATH"
+            )
+        if self.echo:
+            print(f"$ {shlex.join(['terraform', *argv[1:]])}", flush=True)
+        started = time.monotonic()
+        out: list[str] = []
+        err: list[str] = []
+        with subprocess.Popen(
+            [executable, *argv[1:]],
+            cwd=self.workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,  # never wait on a prompt, whatever flags a command accepts
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as proc:
+            pumps = [
+                threading.Thread(target=_pump, args=(proc.stdout, self.echo and stream, sys.stdout, out)),
+                threading.Thread(target=_pump, args=(proc.stderr, self.echo, sys.stderr, err)),
+            ]
+            for pump in pumps:
+                pump.start()
+            try:
+                rc = proc.wait()
+            except KeyboardInterrupt:
+                # Terraform got the same SIGINT and stops gracefully (state lock, partial state): let it.
+                proc.wait()
+                raise ProjectError(f"{name} interrupted") from None
+            finally:
+                for pump in pumps:
+                    pump.join()
+        if self.echo:
+            print(f"  ({time.monotonic() - started:.1f}s, exit {rc})", flush=True)
+        stdout, stderr = "".join(out), "".join(err)
+        if rc not in ok_codes:
+            tail = _tail(stderr or stdout)
+            raise TerraformError(
+                f"{name} failed (exit {rc}) in {self.workdir}" + (f":\n{tail}" if tail else ""),
+                output=stderr or stdout,
+            )
+        return rc, stdout, stderr
+
+    def _init_fingerprint(self) -> dict[str, Any]:
+        """What init() depended on: the lock file's content and the module calls (JSON-shaped)."""
+        lock = self.workdir / ".terraform.lock.hcl"
+        return {
+            "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None,
+            "modules": sorted([list(call) for call in _module_calls(self.workdir)]),
+        }
+
+
+_LOCKED_PROVIDER = re.compile(r'^provider\s+"([^"]+)"\s*\{[^}]*?\bversion\s*=\s*"([^"]+)"', re.MULTILINE)
+# A module block's head: up to the first line that ends in "}" (its end, or a nested map's, which by
+# convention comes after source and version). Works for one-line blocks too.
+_MODULE_BLOCK = re.compile(r'^module\s+"([^"]+)"\s*\{(.*?)\}[ \t]*$', re.MULTILINE | re.DOTALL)
+_SOURCE = re.compile(r'\bsource\s*=\s*"([^"]*)"')
+_VERSION = re.compile(r'\bversion\s*=\s*"([^"]*)"')
+
+
+def _module_calls(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[str, str, str]]:
+    """(key, source, version) of every module call, keys as in modules.json ("a", "a.b")."""
+    calls: list[tuple[str, str, str]] = []
+    for tf_file in sorted(directory.glob("*.tf")):
+        for name, body in _MODULE_BLOCK.findall(tf_file.read_text(encoding="utf-8")):
+            source = match.group(1) if (match := _SOURCE.search(body)) else ""
+            version = match.group(1) if (match := _VERSION.search(body)) else ""
+            key = prefix + name
+            calls.append((key, source, version))
+            if source.startswith(("./", "../")) and depth < 20:  # depth: a module cycle must not hang us
+                calls += _module_calls(directory / source, f"{key}.", depth + 1)
+    return calls
+
+
+def _pump(pipe: IO[str], show: bool, sink: TextIO, chunks: list[str]) -> None:
+    """Copy a child's pipe line by line into `chunks`, and to `sink` as it arrives when `show`."""
+    for line in pipe:
+        chunks.append(line)
+        if show:
+            sink.write(line)
+            sink.flush()
+
+
+def _tail(text: str, limit: int = 25) -> str:
+    """The useful part of terraform's output: from the first "Error:" on, else the last lines."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    first_error = next((i for i, line in enumerate(lines) if line.startswith("Error:")), None)
+    lines = lines[first_error : first_error + limit] if first_error is not None else lines[-limit:]
+    return "\n".join(lines)
+
+
+def _dotted(version: Sequence[int]) -> str:
+    return ".".join(str(part) for part in version)

@@ -1,0 +1,263 @@
+"""Tasks of s3-sse-patterns. Run them through ./inv, which sets up the virtualenvs first.
+
+./inv up                   emulator + build + apply (the default env is local)
+./inv apply --env aws      deploy to the AWS account of your credentials
+./inv test                 everything CI runs
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from invoke import Collection, Context, Exit, task
+
+from ssepatterns import module_docs, stack
+from ssepatterns.emulator import control as emulator_control
+from ssepatterns.envs import DEFAULT_ENV, ENV_NAMES, Env, check_env_name, resolve
+from ssepatterns.errors import ProjectError
+from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.steps import step
+
+ENV_HELP = "local (the emulator, default) or aws (the account of your AWS credentials)"
+REGION_HELP = "AWS region for --env aws (default: your AWS configuration's region)"
+
+
+def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A ProjectError becomes one clear line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ProjectError as error:
+            raise Exit(f"error: {error}", code=1) from None
+
+    return wrapper
+
+
+def _env(env: str, region: str | None = None) -> Env:
+    resolved = resolve(env, region)
+    if resolved.emulator is not None:
+        state = emulator_control.status(resolved.emulator)
+        if not state.running:
+            raise ProjectError(
+                f"the emulator is not running on port {resolved.emulator.port}: "
+                "run ./inv up or ./inv emulator.start"
+            )
+    return resolved
+
+
+# --- the emulator -------------------------------------------------------------------------------
+
+
+@task
+@user_errors
+def emulator_start(c: Context) -> None:
+    """Start the local emulator (MiniStack) in the background, if it is not running."""
+    cfg = emulator_control.EmulatorConfig.from_env()
+    with step(f"start emulator on {cfg.endpoint}"):
+        print(emulator_control.start(cfg))
+
+
+@task
+@user_errors
+def emulator_stop(c: Context) -> None:
+    """Stop the local emulator; its state is kept in .ministack/ for the next start."""
+    print(emulator_control.stop(emulator_control.EmulatorConfig.from_env()))
+
+
+@task
+@user_errors
+def emulator_status(c: Context) -> None:
+    """Say whether the local emulator is running and healthy (exit 1 when it is not running)."""
+    state = emulator_control.status(emulator_control.EmulatorConfig.from_env())
+    print(state.detail)
+    if not state.running:
+        raise Exit(code=1)
+
+
+@task(help={"lines": "how many lines from the end of the log (default 100)"})
+@user_errors
+def emulator_logs(c: Context, lines: int = 100) -> None:
+    """Show the end of the local emulator's log."""
+    print(emulator_control.logs(emulator_control.EmulatorConfig.from_env(), lines=lines))
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+
+@task
+@user_errors
+def build(c: Context) -> None:
+    """Build the two Lambda zips into build/lambda (reproducible: same sources, same bytes)."""
+    stack.build()
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def plan(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """Show what apply would change; the plan is saved to build/plans/<env>.tfplan."""
+    target = _env(env, region)
+    stack.build()
+    tf = stack.terraform_for(target)
+    stack.ensure_init(target, tf)
+    stack.plan(target, tf)
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def apply(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """Build, plan and apply the stack (applies only when the plan has changes)."""
+    target = _env(env, region)
+    stack.build()
+    tf = stack.terraform_for(target)
+    stack.ensure_init(target, tf)
+    stack.apply(target, tf)
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def destroy(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """Destroy every resource of the stack."""
+    target = _env(env, region)
+    stack.build()  # the configuration reads the zips' hashes, even to destroy
+    tf = stack.terraform_for(target)
+    stack.ensure_init(target, tf)
+    stack.destroy(target, tf)
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def outputs(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """Print the stack's outputs as JSON (sensitive ones are left out)."""
+    target = resolve(env, region)
+    values = stack.outputs(target, stack.terraform_for(target, echo=False))
+    public = {name: value for name, value in values.items() if name not in stack.SENSITIVE_OUTPUTS}
+    print(json.dumps(public, indent=2, sort_keys=True))
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def up(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """The main job: start the emulator (local env), build the zips, apply the stack."""
+    check_env_name(env)
+    if env == "local":
+        emulator_start(c)
+    apply(c, env=env, region=region)
+
+
+@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@user_errors
+def down(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+    """Destroy the stack; for the local env also stop the emulator."""
+    check_env_name(env)
+    if env == "local":
+        cfg = emulator_control.EmulatorConfig.from_env()
+        if not emulator_control.status(cfg).running:
+            emulator_start(c)  # destroy needs it: resources live in its persisted state
+    destroy(c, env=env, region=region)
+    if env == "local":
+        emulator_stop(c)
+
+
+@task
+@user_errors
+def fmt(c: Context) -> None:
+    """Format Terraform (terraform fmt) and Python (ruff format) in place."""
+    if shutil.which("terraform") is None:
+        raise ProjectError("terraform not found on PATH: install Terraform >= 1.11")
+    c.run(f"terraform fmt -recursive {TERRAFORM_DIR}", echo=True)
+    c.run(f"{sys.executable} -m ruff format {REPO_ROOT}", echo=True)
+
+
+@task
+@user_errors
+def docs(c: Context) -> None:
+    """Regenerate the Inputs/Outputs tables of terraform/modules/*/README.md."""
+    for module_dir in module_docs.module_dirs():
+        if module_docs.update(module_dir):
+            print(f"updated {module_dir / 'README.md'}")
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+
+def _pytest(c: Context, *args: str) -> None:
+    result = c.run(" ".join([sys.executable, "-m", "pytest", *args]), echo=True, warn=True, pty=False)
+    if result is None or result.exited != 0:
+        raise ProjectError(f"pytest {' '.join(args)} failed")
+
+
+@task
+@user_errors
+def lint(c: Context) -> None:
+    """Python lint and format check (ruff), Terraform format check, module README tables current."""
+    c.run(f"{sys.executable} -m ruff check {REPO_ROOT}", echo=True)
+    c.run(f"{sys.executable} -m ruff format --check {REPO_ROOT}", echo=True)
+    unformatted = stack.terraform_fmt_check()
+    if unformatted:
+        raise ProjectError(f"terraform fmt would change: {', '.join(unformatted)} (run ./inv fmt)")
+    stale = module_docs.stale(module_docs.module_dirs())
+    if stale:
+        raise ProjectError(f"module READMEs out of date: {', '.join(map(str, stale))} (run ./inv docs)")
+
+
+@task
+@user_errors
+def validate(c: Context) -> None:
+    """terraform validate for each env (no credentials needed)."""
+    for name in ENV_NAMES:
+        stack.validate(name)
+
+
+@task(help={"args": "extra pytest arguments"})
+@user_errors
+def test_unit(c: Context, args: str = "") -> None:
+    """Unit tests (including the emulator shim's, which start an emulator of their own)."""
+    _pytest(c, "tests/unit", args)
+
+
+@task
+@user_errors
+def test_e2e(c: Context) -> None:
+    """On the emulator: up, the foundation checks, a second apply that must change nothing, down."""
+    try:
+        up(c)
+        _pytest(c, "tests/e2e")
+        with step("idempotence: plan again, expecting no changes"):
+            target = _env("local")
+            if stack.plan(target, stack.terraform_for(target)):
+                raise ProjectError("a second plan after apply has changes: the stack is not idempotent")
+    finally:
+        down(c)
+
+
+@task
+@user_errors
+def test(c: Context) -> None:
+    """Everything CI runs, in order, failing fast: lint, validate, unit tests, end-to-end on the emulator."""
+    stages: list[tuple[str, Callable[[], None]]] = [
+        ("lint", lambda: lint(c)),
+        ("validate", lambda: validate(c)),
+        ("unit tests", lambda: test_unit(c)),
+        ("end-to-end on the emulator", lambda: test_e2e(c)),
+    ]
+    for number, (title, run) in enumerate(stages, start=1):
+        with step(f"stage {number}/{len(stages)}: {title}"):
+            run()
+    print(f"./inv test: all {len(stages)} stages passed")
+
+
+ns = Collection(build, plan, apply, destroy, outputs, up, down, fmt, docs, lint, validate, test)
+ns.add_task(test_unit, "test-unit")
+ns.add_task(test_e2e, "test-e2e")
+ns.add_collection(
+    Collection(
+        "emulator", start=emulator_start, stop=emulator_stop, status=emulator_status, logs=emulator_logs
+    )
+)

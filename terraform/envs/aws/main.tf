@@ -1,0 +1,22 @@
+locals {
+  tags = {
+    project     = "s3-sse-patterns"
+    environment = "aws"
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+module "sse_patterns" {
+  source = "../../modules/sse-patterns"
+
+  prefix = var.prefix
+  # Bucket names are global: the account id keeps them unique (fa-125-<account>-sse-s3).
+  bucket_name_infix               = data.aws_caller_identity.current.account_id
+  lambda_package_dir              = var.lambda_package_dir
+  lambda_runtime                  = var.lambda_runtime
+  lambda_architecture             = var.lambda_architecture
+  object_key                      = var.object_key
+  kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
+  secret_recovery_window_in_days  = var.secret_recovery_window_in_days
+}

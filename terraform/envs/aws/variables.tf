@@ -1,0 +1,51 @@
+variable "kms_key_deletion_window_in_days" {
+  description = "Waiting period before KMS deletes the customer managed key after destroy (7 to 30)."
+  type        = number
+  default     = 7
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the two functions (arm64 or x86_64)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "lambda_package_dir" {
+  description = "Folder with the function zips, relative to this folder (./inv build writes them there)."
+  type        = string
+  default     = "../../../build/lambda"
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the two functions."
+  type        = string
+  default     = "python3.13"
+}
+
+variable "object_key" {
+  description = "Key of the object the functions upload and download."
+  type        = string
+  default     = "test.txt"
+}
+
+variable "prefix" {
+  description = "Prefix of every resource name. Bucket names also carry the account id, to be globally unique."
+  type        = string
+  default     = "fa-125"
+}
+
+variable "region" {
+  description = "Region to deploy to (./inv passes the region of your AWS configuration unless you give --region)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days the SSE-C key secret stays recoverable after destroy (0: deleted at once, so the name can be reused)."
+  type        = number
+  default     = 0
+}

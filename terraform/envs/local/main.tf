@@ -1,0 +1,16 @@
+locals {
+  tags = {
+    project     = "s3-sse-patterns"
+    environment = "local"
+  }
+}
+
+module "sse_patterns" {
+  source = "../../modules/sse-patterns"
+
+  prefix              = var.prefix
+  lambda_package_dir  = var.lambda_package_dir
+  lambda_runtime      = var.lambda_runtime
+  lambda_architecture = var.lambda_architecture
+  object_key          = var.object_key
+}

@@ -1,0 +1,60 @@
+# A non-root principal for everything that checks behaviour. MiniStack's root caller bypasses
+# IAM and bucket policies, so checks made as root would prove nothing; on AWS the checks run
+# with the caller's own credentials. Its access key lives in this env's state: that is an
+# emulator credential, never a real one.
+
+resource "aws_iam_user" "operator" {
+  name = "${var.prefix}-operator"
+}
+
+resource "aws_iam_access_key" "operator" {
+  user = aws_iam_user.operator.name
+}
+
+resource "aws_iam_user_policy" "operator" {
+  name   = "sse-patterns-operator"
+  user   = aws_iam_user.operator.name
+  policy = data.aws_iam_policy_document.operator.json
+}
+
+locals {
+  stack       = module.sse_patterns
+  bucket_arns = [for b in local.stack.buckets : b.arn]
+}
+
+data "aws_iam_policy_document" "operator" {
+  statement {
+    sid       = "UseTheBuckets"
+    effect    = "Allow"
+    actions   = ["s3:GetBucketEncryption", "s3:GetBucketPolicy", "s3:ListBucket"]
+    resources = local.bucket_arns
+  }
+
+  statement {
+    sid       = "UseTheObjects"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    resources = [for arn in local.bucket_arns : "${arn}/*"]
+  }
+
+  statement {
+    sid       = "ReadTheSseCKey"
+    effect    = "Allow"
+    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    resources = [local.stack.sse_c_key_secret.arn]
+  }
+
+  statement {
+    sid       = "InvokeTheFunctions"
+    effect    = "Allow"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.stack.functions.upload_arn, local.stack.functions.download_arn]
+  }
+
+  statement {
+    sid       = "InspectTheKey"
+    effect    = "Allow"
+    actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"]
+    resources = [local.stack.customer_managed_key.arn]
+  }
+}

@@ -1,0 +1,54 @@
+output "account_id" {
+  description = "Account the stack is deployed in."
+  value       = module.sse_patterns.account_id
+}
+
+output "aws_managed_s3_key_alias_arn" {
+  description = "ARN of the alias of the AWS managed key aws/s3."
+  value       = module.sse_patterns.aws_managed_s3_key_alias_arn
+}
+
+output "buckets" {
+  description = "The buckets by pattern."
+  value       = module.sse_patterns.buckets
+}
+
+output "customer_managed_key" {
+  description = "The customer managed key."
+  value       = module.sse_patterns.customer_managed_key
+}
+
+output "endpoint" {
+  description = "Endpoint of the emulator."
+  value       = var.emulator_endpoint
+}
+
+output "env" {
+  description = "Which env this is."
+  value       = "local"
+}
+
+output "functions" {
+  description = "The SSE-C functions."
+  value       = module.sse_patterns.functions
+}
+
+output "operator_credentials" {
+  description = "Access key of the non-root operator user the checks run as (an emulator credential)."
+  value = {
+    access_key_id     = aws_iam_access_key.operator.id
+    secret_access_key = aws_iam_access_key.operator.secret
+    user_arn          = aws_iam_user.operator.arn
+  }
+  sensitive = true
+}
+
+output "region" {
+  description = "Region the stack is deployed in."
+  value       = module.sse_patterns.region
+}
+
+output "sse_c_key_secret" {
+  description = "The secret holding the SSE-C key (never its value)."
+  value       = module.sse_patterns.sse_c_key_secret
+}

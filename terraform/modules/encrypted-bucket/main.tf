@@ -1,0 +1,84 @@
+locals {
+  bucket_arn  = aws_s3_bucket.this.arn
+  objects_arn = "${aws_s3_bucket.this.arn}/*"
+
+  algorithm   = try(var.default_encryption.sse_algorithm, null)
+  uses_kms    = contains(["aws:kms", "aws:kms:dsse"], coalesce(local.algorithm, "none"))
+  kms_key_arn = try(var.default_encryption.kms_key_arn, null)
+  # A PutObject that says aws:kms but names no key is encrypted with the AWS managed key aws/s3,
+  # not the bucket default: on a customer managed key bucket that is the wrong key.
+  # (An input, not derived from the ARN: a new key's ARN is unknown until apply.)
+  uses_customer_managed_key = local.uses_kms && !try(var.default_encryption.aws_managed_key, false)
+
+  # Since April 2026 S3 blocks SSE-C writes on new buckets unless the bucket's encryption
+  # configuration carries BlockedEncryptionTypes = NONE. hashicorp/aws < 6.22 cannot set it.
+  blocked_encryption_type = var.sse_c == "require" ? "NONE" : "SSE-C"
+}
+
+resource "aws_s3_bucket" "this" {
+  bucket        = var.bucket_name
+  force_destroy = var.force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced" # ACLs disabled
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket                  = aws_s3_bucket.this.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  count  = var.default_encryption == null ? 0 : 1
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.default_encryption.sse_algorithm
+      kms_master_key_id = var.default_encryption.kms_key_arn
+    }
+    bucket_key_enabled = var.default_encryption.bucket_key_enabled
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.bucket.json
+
+  # S3 rejects concurrent changes to a bucket's policy and its public access block.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# Allow or block SSE-C in the bucket's encryption configuration (BlockedEncryptionTypes).
+# The helper reads the configuration Terraform (or S3's default) put there, adds the
+# BlockedEncryptionTypes element to every rule and writes it back; the provider ignores the
+# element it does not know, so there is no perpetual diff. It runs again whenever Terraform
+# rewrites the configuration (which drops the element).
+resource "terraform_data" "sse_c_encryption_type" {
+  triggers_replace = {
+    bucket             = aws_s3_bucket.this.id
+    blocked            = local.blocked_encryption_type
+    default_encryption = jsonencode(var.default_encryption)
+  }
+
+  provisioner "local-exec" {
+    # `python3` with boto3 on PATH: ./inv puts the project's virtualenv first on PATH.
+    interpreter = ["python3", "${path.module}/scripts/put_blocked_encryption_types.py"]
+    command     = aws_s3_bucket.this.id
+    environment = {
+      BLOCKED_ENCRYPTION_TYPE = local.blocked_encryption_type
+      AWS_REGION              = aws_s3_bucket.this.region
+    }
+  }
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
+}

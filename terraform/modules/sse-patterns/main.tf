@@ -1,0 +1,87 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  bucket_name_prefix = join("-", compact([var.prefix, var.bucket_name_infix]))
+
+  # The AWS managed key for S3, named by its alias ARN in this region and account (as in the
+  # walkthrough). The key itself is created by AWS on first use, so it cannot be looked up here.
+  aws_managed_s3_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alias/aws/s3"
+
+  # One bucket per pattern. Only the SSE-C bucket accepts (and requires) SSE-C.
+  buckets = {
+    sse_s3 = {
+      name               = "${local.bucket_name_prefix}-sse-s3"
+      default_encryption = { sse_algorithm = "AES256" }
+      sse_c              = "deny"
+    }
+    sse_kms_aws_managed = {
+      name               = "${local.bucket_name_prefix}-sse-kms-aws-managed"
+      default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = local.aws_managed_s3_key_alias_arn, aws_managed_key = true }
+      sse_c              = "deny"
+    }
+    sse_kms_cmk = {
+      name               = "${local.bucket_name_prefix}-sse-kms-cmk"
+      default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = module.customer_managed_key.arn }
+      sse_c              = "deny"
+    }
+    dsse_kms = {
+      name               = "${local.bucket_name_prefix}-dsse-kms"
+      default_encryption = { sse_algorithm = "aws:kms:dsse", kms_key_arn = module.customer_managed_key.arn }
+      sse_c              = "deny"
+    }
+    sse_c = {
+      name               = "${local.bucket_name_prefix}-sse-c"
+      default_encryption = null # as in the walkthrough: nothing of its own
+      sse_c              = "require"
+    }
+  }
+}
+
+module "customer_managed_key" {
+  source                  = "../kms-key"
+  alias_name              = "${var.prefix}-cmk"
+  description             = "${var.prefix}: customer managed key for the SSE-KMS and DSSE-KMS buckets"
+  policy_id               = "${var.prefix}-cmk"
+  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  via_services            = ["s3"]
+  tags                    = var.tags
+}
+
+module "bucket" {
+  source   = "../encrypted-bucket"
+  for_each = local.buckets
+
+  bucket_name        = each.value.name
+  default_encryption = each.value.default_encryption
+  sse_c              = each.value.sse_c
+  force_destroy      = var.force_destroy
+  tags               = merge(var.tags, { "sse-pattern" = each.key })
+}
+
+module "sse_c_key_secret" {
+  source                  = "../sse-c-key-secret"
+  name                    = var.prefix
+  key_version             = var.sse_c_key_version
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = var.tags
+}
+
+module "sse_c_functions" {
+  source = "../sse-c-lambdas"
+
+  upload_function_name   = "${var.prefix}-function1"
+  download_function_name = "${var.prefix}-function2"
+  role_name              = "${var.prefix}-function-role"
+  upload_package_path    = "${var.lambda_package_dir}/upload.zip"
+  download_package_path  = "${var.lambda_package_dir}/download.zip"
+  runtime                = var.lambda_runtime
+  architecture           = var.lambda_architecture
+  log_retention_in_days  = var.lambda_log_retention_in_days
+  bucket_name            = module.bucket["sse_c"].name
+  bucket_arn             = module.bucket["sse_c"].arn
+  object_key             = var.object_key
+  secret_arn             = module.sse_c_key_secret.arn
+  tags                   = var.tags
+}

@@ -1,0 +1,59 @@
+output "account_id" {
+  description = "Account the stack is deployed in."
+  value       = data.aws_caller_identity.current.account_id
+}
+
+output "aws_managed_s3_key_alias_arn" {
+  description = "ARN of the alias of the AWS managed key aws/s3 used by the sse_kms_aws_managed bucket."
+  value       = local.aws_managed_s3_key_alias_arn
+}
+
+output "buckets" {
+  description = "The buckets by pattern: name, ARN, default encryption and the SSE-C setting."
+  value = {
+    for pattern, bucket in module.bucket : pattern => {
+      name                    = bucket.name
+      arn                     = bucket.arn
+      default_encryption      = bucket.default_encryption
+      blocked_encryption_type = bucket.blocked_encryption_type
+      sse_c                   = local.buckets[pattern].sse_c
+    }
+  }
+}
+
+output "customer_managed_key" {
+  description = "The customer managed key: ARN, id and alias ARN."
+  value = {
+    arn       = module.customer_managed_key.arn
+    key_id    = module.customer_managed_key.key_id
+    alias_arn = module.customer_managed_key.alias_arn
+  }
+}
+
+output "functions" {
+  description = "The SSE-C functions: names, role and log groups."
+  value = {
+    upload          = module.sse_c_functions.upload_function_name
+    download        = module.sse_c_functions.download_function_name
+    upload_arn      = module.sse_c_functions.upload_function_arn
+    download_arn    = module.sse_c_functions.download_function_arn
+    role_arn        = module.sse_c_functions.role_arn
+    role_name       = module.sse_c_functions.role_name
+    log_group_names = module.sse_c_functions.log_group_names
+    object_key      = var.object_key
+  }
+}
+
+output "region" {
+  description = "Region the stack is deployed in."
+  value       = data.aws_region.current.name
+}
+
+output "sse_c_key_secret" {
+  description = "The secret holding the SSE-C key (ARN, name, key length) — never its value."
+  value = {
+    arn        = module.sse_c_key_secret.arn
+    name       = module.sse_c_key_secret.name
+    key_length = module.sse_c_key_secret.key_length
+  }
+}

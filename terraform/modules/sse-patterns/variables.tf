@@ -1,0 +1,92 @@
+variable "bucket_name_infix" {
+  description = "Inserted between the prefix and the pattern in bucket names, e.g. the account id to make them globally unique (\"\" for none)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.bucket_name_infix == "" || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", var.bucket_name_infix))
+    error_message = "bucket_name_infix may contain only lowercase letters, digits and hyphens, and must begin and end with a letter or digit."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the buckets with the objects in them."
+  type        = bool
+  default     = true
+}
+
+variable "kms_key_deletion_window_in_days" {
+  description = "Waiting period before KMS deletes the customer managed key after destroy (7 to 30)."
+  type        = number
+  default     = 7
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the two functions (arm64 or x86_64)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "lambda_log_retention_in_days" {
+  description = "Retention of the functions' log groups in days."
+  type        = number
+  default     = 14
+}
+
+variable "lambda_package_dir" {
+  description = "Folder holding upload.zip and download.zip (built by `./inv build`)."
+  type        = string
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the two functions."
+  type        = string
+  default     = "python3.13"
+}
+
+variable "object_key" {
+  description = "Key of the object the functions upload and download."
+  type        = string
+  default     = "test.txt"
+}
+
+variable "prefix" {
+  description = "Prefix of every resource name (the walkthrough's fa-125)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.prefix))
+    error_message = "prefix may contain only lowercase letters, digits and hyphens (no uppercase: S3 bucket names are lowercase; no dots: they break TLS on virtual-hosted-style URLs, and \"..\" is never valid)."
+  }
+  validation {
+    condition     = !startswith(var.prefix, "-") && !endswith(var.prefix, "-")
+    error_message = "prefix must not begin or end with a hyphen (S3 bucket names begin and end with a letter or digit)."
+  }
+  validation {
+    # The longest bucket name is <prefix>[-<infix>]-sse-kms-aws-managed (20 characters after the prefix and infix).
+    condition     = length(var.prefix) + (var.bucket_name_infix == "" ? 0 : length(var.bucket_name_infix) + 1) + 20 <= 63
+    error_message = "prefix is too long: the longest bucket name, <prefix>${var.bucket_name_infix == "" ? "" : "-<bucket_name_infix>"}-sse-kms-aws-managed, must fit in 63 characters, so prefix may have at most ${63 - 20 - (var.bucket_name_infix == "" ? 0 : length(var.bucket_name_infix) + 1)} characters."
+  }
+  validation {
+    condition     = !startswith(var.prefix, "xn--") && !startswith(var.prefix, "sthree-") && !startswith(var.prefix, "amzn-s3-demo-")
+    error_message = "prefix must not start with xn--, sthree- or amzn-s3-demo- (reserved by S3 for bucket names)."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days the SSE-C key secret stays recoverable after destroy (0: deleted at once)."
+  type        = number
+  default     = 0
+}
+
+variable "sse_c_key_version" {
+  description = "Version of the generated SSE-C key; raise it to have a new key generated and stored."
+  type        = number
+  default     = 1
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,320 @@
+"""The MiniStack shim: each patch, the gap it closes (pinned), and the patch at work in a real emulator."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ssepatterns.emulator import control, launcher, shim
+from ssepatterns.emulator.control import EmulatorConfig
+
+SSE_C_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
+KMS_KEY_ID_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C_HEADER = "x-amz-server-side-encryption-customer-algorithm"
+KMS_KEY_ID_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
+KMS_ARN = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
+PUT = "s3:PutObject"
+ROOT_KEY = "test"  # MiniStack's root access key id and secret
+OBJECT_PATH = "/bucket/some/key"
+
+
+def _fake_builder(*_args: object) -> dict:
+    """Stands in for MiniStack's builder so the wrapper's own logic is tested alone."""
+    return {"s3:x-amz-server-side-encryption": "from-ministack"}
+
+
+def _unpatched_builder() -> Callable[[str, dict, str, dict], dict]:
+    from ministack.core import iam_actions
+
+    return inspect.unwrap(iam_actions._s3_object_context)
+
+
+# --------------------------------------------------------------------------- the pins: MiniStack's gaps
+
+
+def test_installed_ministack_is_the_pinned_release() -> None:
+    assert launcher.installed_ministack_version() == shim.PINNED_MINISTACK_VERSION
+
+
+@pytest.mark.parametrize(
+    ("condition_key", "header", "value"),
+    [
+        (SSE_C_KEY, SSE_C_HEADER, "AES256"),
+        (KMS_KEY_ID_KEY, KMS_KEY_ID_HEADER, KMS_ARN),
+    ],
+)
+def test_unpatched_ministack_lacks_the_condition_key(condition_key: str, header: str, value: str) -> None:
+    context = _unpatched_builder()(PUT, {}, OBJECT_PATH, {header: value})
+    assert condition_key not in context, (
+        f"MiniStack now sets {condition_key} itself: drop that part of shim.with_sse_request_keys"
+    )
+
+
+def test_unpatched_ministack_binds_443_under_ssl() -> None:
+    from ministack import app
+
+    assert "_port_is_bindable(bind_host, 443)" in inspect.getsource(app.main), (
+        "MiniStack no longer adds a 443 listener: drop shim._patch_no_port_443"
+    )
+
+
+# --------------------------------------------------------------------------- the wrapper, unit level
+
+
+@pytest.mark.parametrize(
+    ("condition_key", "header", "value"),
+    [
+        (SSE_C_KEY, SSE_C_HEADER, "AES256"),
+        (KMS_KEY_ID_KEY, KMS_KEY_ID_HEADER, KMS_ARN),
+    ],
+)
+def test_wrapper_adds_the_key_when_the_header_is_present(condition_key: str, header: str, value: str) -> None:
+    context = shim.with_sse_request_keys(_unpatched_builder())(PUT, {}, OBJECT_PATH, {header: value})
+    assert context[condition_key] == value
+
+
+def test_wrapper_adds_no_key_when_the_headers_are_absent() -> None:
+    context = shim.with_sse_request_keys(_unpatched_builder())(PUT, {}, OBJECT_PATH, {"x-amz-acl": "private"})
+    assert SSE_C_KEY not in context
+    assert KMS_KEY_ID_KEY not in context
+    assert context == {"s3:x-amz-acl": "private"}  # MiniStack's own keys pass through
+
+
+def test_wrapper_reads_headers_case_insensitively() -> None:
+    headers = {"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}
+    assert shim.with_sse_request_keys(_fake_builder)(PUT, {}, OBJECT_PATH, headers)[SSE_C_KEY] == "AES256"
+
+
+def test_wrapper_keeps_ministacks_keys() -> None:
+    context = shim.with_sse_request_keys(_fake_builder)(PUT, {}, OBJECT_PATH, {SSE_C_HEADER: "AES256"})
+    assert context["s3:x-amz-server-side-encryption"] == "from-ministack"
+
+
+def test_multipart_requests_get_the_sse_c_key_but_not_the_kms_key_id() -> None:
+    # UploadPart/CompleteMultipartUpload of an SSE-C upload carry the SSE-C headers themselves.
+    headers = {SSE_C_HEADER: "AES256", KMS_KEY_ID_HEADER: KMS_ARN}
+    context = shim.with_sse_request_keys(_fake_builder)(PUT, {"uploadId": ["u1"]}, OBJECT_PATH, headers)
+    assert context[SSE_C_KEY] == "AES256"
+    assert KMS_KEY_ID_KEY not in context
+
+
+@pytest.mark.parametrize(
+    ("action", "path"),
+    [
+        ("s3:GetObject", OBJECT_PATH),
+        ("s3:PutObject", "/bucket"),  # not an object
+    ],
+)
+def test_wrapper_leaves_other_requests_alone(action: str, path: str) -> None:
+    headers = {SSE_C_HEADER: "AES256", KMS_KEY_ID_HEADER: KMS_ARN}
+    assert shim.with_sse_request_keys(_fake_builder)(action, {}, path, headers) == _fake_builder()
+
+
+def test_apply_reaches_s3_service_context_and_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ministack import app
+    from ministack.core import iam_actions
+
+    # Record the originals so monkeypatch restores them after apply() replaced them.
+    monkeypatch.setattr(iam_actions, "_s3_object_context", iam_actions._s3_object_context)
+    monkeypatch.setattr(app, "_port_is_bindable", app._port_is_bindable)
+    shim.apply()
+    shim.apply()
+    context = iam_actions.s3_service_context(PUT, {}, OBJECT_PATH, {SSE_C_HEADER: "AES256"})
+    assert context[SSE_C_KEY] == "AES256"
+    assert inspect.unwrap(iam_actions._s3_object_context) is _unpatched_builder()
+    assert iam_actions._s3_object_context.__wrapped__ is _unpatched_builder()  # one wrapper, not two
+    assert app._port_is_bindable("127.0.0.1", 443) is False
+
+
+# --------------------------------------------------------------------------- the launcher
+
+
+def test_launcher_refuses_another_ministack(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(launcher, "installed_ministack_version", lambda: "9.9.9")
+    monkeypatch.setattr(
+        shim, "apply", lambda: pytest.fail("patched a MiniStack the shim was not written for")
+    )
+    assert launcher.main() == launcher.EXIT_WRONG_VERSION
+    err = capsys.readouterr().err
+    assert f"pinned to ministack=={shim.PINNED_MINISTACK_VERSION}" in err
+    assert "ministack==9.9.9 is installed" in err
+
+
+# --------------------------------------------------------------------------- a real emulator
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Clients:
+    """boto3 clients against the emulator; closed before it stops so its shutdown is quick."""
+
+    def __init__(self, cfg: EmulatorConfig) -> None:
+        self.cfg = cfg
+        self._open: list[Any] = []
+
+    def __call__(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_KEY) -> Any:
+        client = boto3.session.Session().client(
+            service,
+            endpoint_url=self.cfg.endpoint,
+            region_name=self.cfg.region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            verify=str(self.cfg.ca_bundle),
+        )
+        self._open.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._open:
+            client.close()
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    cfg: EmulatorConfig
+    clients: Clients
+    port_443_was_open: bool
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
+    """One emulator for this session's shim tests, on a free port, with a throw-away state dir."""
+    port_443_was_open = _port_open(443)
+    cfg = EmulatorConfig(port=_free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
+    control.start(cfg)
+    clients = Clients(cfg)
+    try:
+        yield RunningEmulator(cfg, clients, port_443_was_open)
+    finally:
+        clients.close()
+        control.stop(cfg)
+
+
+def _user_s3(clients: Clients, user: str) -> Any:
+    """An IAM user allowed s3:* by its identity policy, as an S3 client (bucket policies still apply)."""
+    iam = clients("iam")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="allow-s3",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
+    )
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return clients("s3", key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def _deny_put_policy(bucket: str, condition: dict) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                    "Condition": condition,
+                }
+            ],
+        }
+    )
+
+
+def _error_code(call: Callable[[], object]) -> str:
+    """The AWS error code `call` fails with.
+
+    The exception is not kept (as pytest.raises would): its traceback holds botocore's HTTP response,
+    whose connection then stays open and delays the emulator's shutdown by 30 s.
+    """
+    try:
+        call()
+    except ClientError as error:
+        return error.response["Error"]["Code"]
+    pytest.fail("the call succeeded")
+
+
+@pytest.mark.emulator
+def test_bucket_policy_requiring_sse_c_admits_sse_c_uploads_only(emulator: RunningEmulator) -> None:
+    clients = emulator.clients
+    bucket = "ssec-walkthrough"
+    root = clients("s3")
+    root.create_bucket(Bucket=bucket)
+    root.put_bucket_policy(Bucket=bucket, Policy=_deny_put_policy(bucket, {"Null": {SSE_C_KEY: "true"}}))
+    user = _user_s3(clients, "ssec-uploader")
+    sse_c = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
+
+    assert _error_code(lambda: user.put_object(Bucket=bucket, Key="plain", Body=b"x")) == "AccessDenied"
+    reply = user.put_object(Bucket=bucket, Key="sse-c", Body=b"x", **sse_c)
+    assert reply["SSECustomerAlgorithm"] == "AES256"
+    assert user.get_object(Bucket=bucket, Key="sse-c", **sse_c)["Body"].read() == b"x"
+
+    # Multipart: every request of an SSE-C upload carries the SSE-C headers, and each is checked.
+    assert _error_code(lambda: user.create_multipart_upload(Bucket=bucket, Key="mp-plain")) == "AccessDenied"
+    upload_id = user.create_multipart_upload(Bucket=bucket, Key="mp", **sse_c)["UploadId"]
+    part = user.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=b"part", **sse_c)
+    user.complete_multipart_upload(
+        Bucket=bucket,
+        Key="mp",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+        **sse_c,
+    )
+
+
+@pytest.mark.emulator
+def test_bucket_policy_denying_other_kms_keys(emulator: RunningEmulator) -> None:
+    clients = emulator.clients
+    kms = clients("kms")
+    allowed, other = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    bucket = "kms-key-pinned"
+    root = clients("s3")
+    root.create_bucket(Bucket=bucket)
+    root.put_bucket_policy(
+        Bucket=bucket, Policy=_deny_put_policy(bucket, {"StringNotEquals": {KMS_KEY_ID_KEY: allowed}})
+    )
+    user = _user_s3(clients, "kms-uploader")
+
+    user.put_object(Bucket=bucket, Key="ok", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=allowed)
+    denied = _error_code(
+        lambda: user.put_object(
+            Bucket=bucket, Key="no", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=other
+        )
+    )
+    assert denied == "AccessDenied"
+
+
+@pytest.mark.emulator
+def test_emulator_listens_on_its_port_only(emulator: RunningEmulator) -> None:
+    assert _port_open(emulator.cfg.port)
+    if emulator.port_443_was_open:
+        pytest.skip("something else listens on 127.0.0.1:443")
+    assert not _port_open(443)
+
+
+def test_health_endpoint_is_ministacks() -> None:
+    from ministack import app
+
+    assert control.HEALTH_PATH in app._HEALTH_PATHS

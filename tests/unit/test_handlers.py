@@ -1,0 +1,144 @@
+"""The two Lambda handlers against stubbed AWS clients: the exact SSE-C request, clear errors, no key."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from sse_c_key import sse_c_params
+
+from ssepatterns.paths import LAMBDA_SRC_DIR
+
+KEY = "0123456789abcdefghijklmnopqrstuv"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:fa-125-AbCdEf"
+BUCKET = "fa-125-sse-c"
+OBJECT_KEY = "test.txt"
+
+
+@pytest.fixture
+def lambda_env(monkeypatch):
+    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    monkeypatch.setenv("OBJECT_KEY", OBJECT_KEY)
+    monkeypatch.setenv("SECRET_ARN", SECRET_ARN)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def load_handler(name: str):
+    """Import lambda_src/<name>/index.py as its own module, as the Lambda runtime would."""
+    spec = importlib.util.spec_from_file_location(f"handler_{name}", LAMBDA_SRC_DIR / name / "index.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def stubbed(lambda_env):
+    def make(name: str):
+        handler = load_handler(name)
+        handler.s3_client = boto3.client("s3", region_name="us-east-1")
+        handler.secretsmanager_client = boto3.client("secretsmanager", region_name="us-east-1")
+        return handler, Stubber(handler.s3_client), Stubber(handler.secretsmanager_client)
+
+    return make
+
+
+def secret_found(secrets: Stubber) -> None:
+    secrets.add_response(
+        "get_secret_value", {"SecretString": KEY, "ARN": SECRET_ARN}, {"SecretId": SECRET_ARN}
+    )
+
+
+def test_upload_puts_awstut_with_exact_sse_c_params_and_returns_no_key(stubbed):
+    handler, s3, secrets = stubbed("upload")
+    secret_found(secrets)
+    s3.add_response(
+        "put_object",
+        {
+            "ETag": '"etag"',
+            "SSECustomerAlgorithm": "AES256",
+            "SSECustomerKeyMD5": sse_c_params(KEY)["SSECustomerKeyMD5"],
+        },
+        {
+            "Bucket": BUCKET,
+            "Key": OBJECT_KEY,
+            "Body": b"awstut!",
+            "ContentEncoding": "utf-8",
+            "ContentType": "text/plain",
+            **sse_c_params(KEY),
+        },
+    )
+    with s3, secrets:
+        result = handler.lambda_handler({}, None)
+    assert result == {
+        "bucket": BUCKET,
+        "key": OBJECT_KEY,
+        "etag": '"etag"',
+        "sse_customer_algorithm": "AES256",
+    }
+    for value in sse_c_params(KEY).values():
+        assert value == "AES256" or value not in repr(result)
+
+
+def test_download_returns_the_text(stubbed):
+    handler, s3, secrets = stubbed("download")
+    secret_found(secrets)
+    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
+    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    with s3, secrets:
+        assert handler.lambda_handler({}, None) == "awstut!"
+
+
+@pytest.mark.parametrize("name", ["upload", "download"])
+def test_missing_secret_is_a_clear_error(stubbed, name):
+    handler, s3, secrets = stubbed(name)
+    secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
+    with s3, secrets, pytest.raises(RuntimeError, match=f"secret {SECRET_ARN} does not exist"):
+        handler.lambda_handler({}, None)
+
+
+def test_missing_object_is_a_clear_error_without_key(stubbed):
+    handler, s3, secrets = stubbed("download")
+    secret_found(secrets)
+    s3.add_client_error("get_object", "NoSuchKey", http_status_code=404)
+    with s3, secrets, pytest.raises(RuntimeError) as excinfo:
+        handler.lambda_handler({}, None)
+    message = str(excinfo.value)
+    assert "does not exist" in message and OBJECT_KEY in message
+    assert KEY not in message and sse_c_params(KEY)["SSECustomerKey"] not in message
+
+
+def test_refused_upload_is_a_clear_error(stubbed):
+    handler, s3, secrets = stubbed("upload")
+    secret_found(secrets)
+    s3.add_client_error("put_object", "AccessDenied", http_status_code=403)
+    with s3, secrets, pytest.raises(RuntimeError, match="refused: AccessDenied"):
+        handler.lambda_handler({}, None)
+
+
+def test_a_secret_that_is_not_a_256_bit_key_is_refused(stubbed):
+    handler, s3, secrets = stubbed("upload")
+    secrets.add_response("get_secret_value", {"SecretString": "too-short"}, {"SecretId": SECRET_ARN})
+    with s3, secrets, pytest.raises(ValueError, match="AES-256 needs exactly 32") as excinfo:
+        handler.lambda_handler({}, None)
+    assert "too-short" not in str(excinfo.value)
+
+
+def test_handlers_never_print(stubbed, capsys):
+    handler, s3, secrets = stubbed("upload")
+    secret_found(secrets)
+    s3.add_response("put_object", {"ETag": '"e"'})
+    with s3, secrets:
+        handler.lambda_handler({}, None)
+    captured = capsys.readouterr()
+    assert KEY not in captured.out + captured.err
+    assert Path(LAMBDA_SRC_DIR / "upload" / "index.py").read_text().count("print(") == 0
+    assert Path(LAMBDA_SRC_DIR / "download" / "index.py").read_text().count("print(") == 0
