@@ -1,0 +1,95 @@
+"""Bad input gets one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ssepatterns.paths import REPO_ROOT
+
+
+def run_inv(*args: str, env: dict[str, str] | None = None, path: str | None = None) -> subprocess.CompletedProcess:
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    if env:
+        child_env.update(env)
+    if path is not None:
+        child_env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
+        cwd=REPO_ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, message: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert message in output, output
+    assert "Traceback" not in output, output
+
+
+@pytest.fixture
+def no_aws_config(tmp_path: Path) -> dict[str, str]:
+    """An AWS environment with no credentials anywhere (and no instance metadata to ask)."""
+    return {
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unknown_env():
+    assert_clean_failure(run_inv("plan", "--env", "prod"), "unknown env 'prod': choose one of local, aws")
+
+
+def test_aws_env_without_credentials(no_aws_config):
+    result = run_inv("plan", "--env", "aws", "--region", "eu-west-1", env=no_aws_config)
+    assert_clean_failure(result, "no AWS credentials found for --env aws")
+
+
+def test_aws_env_without_region(no_aws_config):
+    assert_clean_failure(run_inv("plan", "--env", "aws", env=no_aws_config), "no AWS region configured for --env aws")
+
+
+def test_region_is_for_the_aws_env_only():
+    assert_clean_failure(run_inv("plan", "--region", "eu-west-1"), "--region applies to --env aws only")
+
+
+def test_local_env_needs_the_emulator_running():
+    port = str(free_port())
+    result = run_inv("plan", env={"SSE_PATTERNS_EMULATOR_PORT": port})
+    assert_clean_failure(result, f"the emulator is not running on port {port}: run ./inv up")
+
+
+def test_invalid_emulator_port():
+    result = run_inv("emulator.status", env={"SSE_PATTERNS_EMULATOR_PORT": "http"})
+    assert_clean_failure(result, "SSE_PATTERNS_EMULATOR_PORT")
+
+
+def test_emulator_port_in_use_by_something_else():
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = str(squatter.getsockname()[1])
+        result = run_inv("emulator.start", env={"SSE_PATTERNS_EMULATOR_PORT": port})
+    assert_clean_failure(result, f"port {port} on 127.0.0.1 is in use by another process")
+
+
+def test_terraform_missing(tmp_path: Path):
+    # PATH without terraform (but with this interpreter's folder, as ./inv has it).
+    result = run_inv("validate", path=str(Path(sys.executable).parent))
+    assert_clean_failure(result, "terraform not found on PATH; install Terraform >= 1.11")
