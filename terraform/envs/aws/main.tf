@@ -7,6 +7,11 @@ locals {
 
 data "aws_caller_identity" "current" {}
 
+# The role behind the deploying session (an assumed-role ARN names a session, not a principal).
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
 module "sse_patterns" {
   source = "../../modules/sse-patterns"
 
@@ -19,4 +24,8 @@ module "sse_patterns" {
   object_key                      = var.object_key
   kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
   secret_recovery_window_in_days  = var.secret_recovery_window_in_days
+
+  # `./inv verify --env aws` runs with the deploying credentials and acts as the functions' role
+  # to show its least privilege; it may only do so when the caller is an IAM user or role.
+  verifier_principal_arns = can(regex(":(user|role)/", data.aws_iam_session_context.current.issuer_arn)) ? [data.aws_iam_session_context.current.issuer_arn] : []
 }

@@ -13,4 +13,7 @@ module "sse_patterns" {
   lambda_runtime      = var.lambda_runtime
   lambda_architecture = var.lambda_architecture
   object_key          = var.object_key
+
+  # The checks run as the operator user (operator.tf), which may also act as the functions' role.
+  verifier_principal_arns = [aws_iam_user.operator.arn]
 }

@@ -52,6 +52,13 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
+    sid       = "ActAsTheFunctionRole"
+    effect    = "Allow"
+    actions   = ["sts:AssumeRole"]
+    resources = [local.stack.functions.role_arn]
+  }
+
+  statement {
     sid       = "InspectTheKey"
     effect    = "Allow"
     actions   = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"]

@@ -22,12 +22,29 @@ resource "aws_iam_role" "function" {
 
 data "aws_iam_policy_document" "assume_by_lambda" {
   statement {
+    sid     = "AssumedByLambda"
     effect  = "Allow"
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+
+  # Verification acts as the role to show what it may not do (read another bucket or secret).
+  dynamic "statement" {
+    for_each = length(var.verifier_principal_arns) > 0 ? [1] : []
+
+    content {
+      sid     = "AssumedByVerifier"
+      effect  = "Allow"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.verifier_principal_arns
+      }
     }
   }
 }

@@ -120,6 +120,17 @@ variable "timeout" {
   }
 }
 
+variable "verifier_principal_arns" {
+  description = "IAM principals (role or user ARNs) that may also assume the functions' role, so that `./inv verify` can show the role's least privilege by acting as it. Empty: only Lambda may assume it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.verifier_principal_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:(user|role)/.+$", arn))])
+    error_message = "verifier_principal_arns must hold IAM user or role ARNs (arn:<partition>:iam::<account>:user/... or :role/...); for an assumed-role session give the role's ARN."
+  }
+}
+
 variable "upload_function_name" {
   description = "Name of the function that uploads the object with SSE-C."
   type        = string

@@ -85,6 +85,12 @@ variable "sse_c_key_version" {
   default     = 1
 }
 
+variable "verifier_principal_arns" {
+  description = "IAM user or role ARNs that may assume the functions' role for verification (see sse-c-lambdas)."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
