@@ -13,7 +13,9 @@ import pytest
 from ssepatterns.paths import REPO_ROOT
 
 
-def run_inv(*args: str, env: dict[str, str] | None = None, path: str | None = None) -> subprocess.CompletedProcess:
+def run_inv(
+    *args: str, env: dict[str, str] | None = None, path: str | None = None
+) -> subprocess.CompletedProcess:
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     if env:
         child_env.update(env)
@@ -62,7 +64,9 @@ def test_aws_env_without_credentials(no_aws_config):
 
 
 def test_aws_env_without_region(no_aws_config):
-    assert_clean_failure(run_inv("plan", "--env", "aws", env=no_aws_config), "no AWS region configured for --env aws")
+    assert_clean_failure(
+        run_inv("plan", "--env", "aws", env=no_aws_config), "no AWS region configured for --env aws"
+    )
 
 
 def test_region_is_for_the_aws_env_only():

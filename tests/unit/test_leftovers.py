@@ -16,12 +16,18 @@ OUTPUTS = {
         "key_id": "k-1",
         "alias_arn": "arn:aws:kms:us-east-1:000000000000:alias/fa-125-cmk",
     },
-    "sse_c_key_secret": {"arn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:fa-125-x", "name": "fa-125"},
+    "sse_c_key_secret": {
+        "arn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:fa-125-x",
+        "name": "fa-125",
+    },
     "functions": {
         "upload": "fa-125-function1",
         "download": "fa-125-function2",
         "role_name": "fa-125-function-role",
-        "log_group_names": {"upload": "/aws/lambda/fa-125-function1", "download": "/aws/lambda/fa-125-function2"},
+        "log_group_names": {
+            "upload": "/aws/lambda/fa-125-function1",
+            "download": "/aws/lambda/fa-125-function2",
+        },
     },
     "operator_credentials": {"user_arn": "arn:aws:iam::000000000000:user/fa-125-operator"},
 }
@@ -73,7 +79,9 @@ class World:
                     raise not_found()
 
             def describe_log_groups(self, logGroupNamePrefix):
-                groups = [{"logGroupName": logGroupNamePrefix}] if logGroupNamePrefix in world.existing else []
+                groups = (
+                    [{"logGroupName": logGroupNamePrefix}] if logGroupNamePrefix in world.existing else []
+                )
                 return {"logGroups": groups}
 
         return Client()
