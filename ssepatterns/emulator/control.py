@@ -33,6 +33,7 @@ from ssepatterns.errors import ProjectError
 from ssepatterns.paths import EMULATOR_STATE_DIR, REPO_ROOT
 
 PORT_ENV_VAR = "SSE_PATTERNS_EMULATOR_PORT"
+STATE_DIR_ENV_VAR = "SSE_PATTERNS_EMULATOR_STATE_DIR"
 DEFAULT_PORT = 4566
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_ministack/health"  # answered by ministack.app._handle_health_request
@@ -78,16 +79,19 @@ class EmulatorConfig:
 
     @classmethod
     def from_env(cls) -> EmulatorConfig:
-        """Defaults, with the port overridden by SSE_PATTERNS_EMULATOR_PORT when it is set."""
+        """Defaults, with the port overridden by SSE_PATTERNS_EMULATOR_PORT and the state folder by
+        SSE_PATTERNS_EMULATOR_STATE_DIR when they are set (e.g. a second emulator beside the first)."""
+        state_dir = os.environ.get(STATE_DIR_ENV_VAR, "").strip()
+        state = {"state_dir": Path(state_dir).resolve()} if state_dir else {}
         raw = os.environ.get(PORT_ENV_VAR, "").strip()
         if not raw:
-            return cls()
+            return cls(**state)
         try:
             port = int(raw)
         except ValueError:
             raise ProjectError(f"{PORT_ENV_VAR} must be an integer from 1024 to 65535, got {raw!r}") from None
         _check_port(port, PORT_ENV_VAR)
-        return cls(port=port)
+        return cls(port=port, **state)
 
     @property
     def endpoint(self) -> str:

@@ -73,9 +73,11 @@ def test_region_is_for_the_aws_env_only():
     assert_clean_failure(run_inv("plan", "--region", "eu-west-1"), "--region applies to --env aws only")
 
 
-def test_local_env_needs_the_emulator_running():
+def test_local_env_needs_the_emulator_running(tmp_path: Path):
     port = str(free_port())
-    result = run_inv("plan", env={"SSE_PATTERNS_EMULATOR_PORT": port})
+    result = run_inv(
+        "plan", env={"SSE_PATTERNS_EMULATOR_PORT": port, "SSE_PATTERNS_EMULATOR_STATE_DIR": str(tmp_path)}
+    )
     assert_clean_failure(result, f"the emulator is not running on port {port}: run ./inv up")
 
 
@@ -84,12 +86,14 @@ def test_invalid_emulator_port():
     assert_clean_failure(result, "SSE_PATTERNS_EMULATOR_PORT")
 
 
-def test_emulator_port_in_use_by_something_else():
+def test_emulator_port_in_use_by_something_else(tmp_path: Path):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = str(squatter.getsockname()[1])
-        result = run_inv("emulator.start", env={"SSE_PATTERNS_EMULATOR_PORT": port})
+        # Its own state folder: an emulator of the checkout's may be running, which start() would report.
+        isolated = {"SSE_PATTERNS_EMULATOR_PORT": port, "SSE_PATTERNS_EMULATOR_STATE_DIR": str(tmp_path)}
+        result = run_inv("emulator.start", env=isolated)
     assert_clean_failure(result, f"port {port} on 127.0.0.1 is in use by another process")
 
 

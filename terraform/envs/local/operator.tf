@@ -26,7 +26,7 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "UseTheBuckets"
     effect    = "Allow"
-    actions   = ["s3:GetBucketEncryption", "s3:GetBucketPolicy", "s3:ListBucket"]
+    actions   = ["s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:ListBucket"]
     resources = local.bucket_arns
   }
 

@@ -1,0 +1,1 @@
+"""Post-apply verification: every pattern proven with real round trips (./inv verify)."""

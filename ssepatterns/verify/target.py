@@ -1,0 +1,77 @@
+"""What the post-apply checks run against: the deployed stack's outputs and the principal under test.
+
+On the emulator the principal is the non-root operator user the local env creates (MiniStack's root
+bypasses every policy, so checks made as root would prove nothing); on AWS it is the caller's own
+credentials, with any endpoint override ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ssepatterns import stack
+from ssepatterns.envs import Env, resolve
+from ssepatterns.errors import ProjectError
+
+
+@dataclass
+class Target:
+    env: Env
+    outputs: dict[str, Any]
+    session: boto3.session.Session
+    _clients: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.env.emulator is not None
+
+    @property
+    def endpoint(self) -> str | None:
+        return self.env.emulator.endpoint if self.env.emulator else None
+
+    @property
+    def region(self) -> str:
+        return self.outputs["region"]
+
+    def client(self, service: str, session: boto3.session.Session | None = None, **kwargs: Any) -> Any:
+        """A client as the principal under test (or of `session`); closed by close()."""
+        session = session or self.session
+        if self.env.emulator is not None:
+            kwargs.setdefault("endpoint_url", self.env.emulator.endpoint)
+            kwargs.setdefault("verify", str(self.env.emulator.ca_bundle))
+            config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+        else:
+            config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 4})
+        made = session.client(service, region_name=self.region, config=config, **kwargs)
+        self._clients.append(made)
+        return made
+
+    def close(self) -> None:
+        """Close every client: an idle keep-alive connection delays the emulator's stop by 30 s."""
+        for made in self._clients:
+            made.close()
+        self._clients.clear()
+
+
+def open_target(env_name: str, region: str | None = None) -> Target:
+    env = resolve(env_name, region)
+    outputs = stack.outputs(env, stack.terraform_for(env, echo=False))
+    if "buckets" not in outputs:
+        raise ProjectError(
+            f"the {env_name} stack is not deployed: run ./inv up"
+            + ("" if env_name == "local" else " --env aws")
+        )
+    if env.emulator is not None:
+        creds = outputs["operator_credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=creds["access_key_id"],
+            aws_secret_access_key=creds["secret_access_key"],
+            region_name=outputs["region"],
+        )
+    else:
+        session = boto3.session.Session(region_name=outputs["region"])
+    return Target(env=env, outputs=outputs, session=session)

@@ -1,0 +1,77 @@
+"""Fixtures of the post-apply suite: the deployed stack and the principal under test.
+
+The reporting machinery is the plugin ssepatterns.verify.plugin (its hooks are imported here).
+Run through `./inv verify` (or `./inv up`), which passes --sse-env and the report paths.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ssepatterns.errors import ProjectError
+from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
+    TARGET,
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    run_prefix,
+    verify,
+)
+from ssepatterns.verify.target import Target, open_target
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "shared"))
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    try:
+        opened = open_target(request.config.getoption("--sse-env"), request.config.getoption("--sse-region"))
+    except ProjectError as error:
+        pytest.exit(f"cannot verify: {error}", returncode=2)
+    request.config.stash[TARGET] = opened
+    yield opened
+    opened.close()
+
+
+# --- shared fixtures of the checks ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def outputs(target: Target) -> dict:
+    return target.outputs
+
+
+@pytest.fixture(scope="session")
+def buckets(outputs) -> dict[str, str]:
+    """Bucket name by pattern."""
+    return {pattern: bucket["name"] for pattern, bucket in outputs["buckets"].items()}
+
+
+@pytest.fixture(scope="session")
+def s3(target: Target):
+    return target.client("s3")
+
+
+@pytest.fixture(scope="session")
+def sse_c_key(target: Target, outputs) -> str:
+    """The SSE-C key, read as the principal under test. Never printed, never reported."""
+    secrets = target.client("secretsmanager")
+    return secrets.get_secret_value(SecretId=outputs["sse_c_key_secret"]["arn"])["SecretString"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cleanup(target: Target, buckets, outputs, run_prefix):  # noqa: F811 - the plugin's fixture
+    """Delete what the suite wrote (and the functions' object), so a second run starts the same."""
+    yield
+    s3 = target.client("s3")
+    for name in buckets.values():
+        listed = s3.list_objects_v2(Bucket=name, Prefix=run_prefix).get("Contents", [])
+        for obj in listed:
+            s3.delete_object(Bucket=name, Key=obj["Key"])
+    s3.delete_object(Bucket=buckets["sse_c"], Key=outputs["functions"]["object_key"])

@@ -1,0 +1,112 @@
+"""Uploads without encryption headers get each bucket's default; the buckets are configured so."""
+
+from __future__ import annotations
+
+import pytest
+
+from ssepatterns.verify.marks import check, not_applicable
+from ssepatterns.verify.observe import bucket_default, round_trip
+
+BODY = b"default encryption check\n"
+
+
+def expected_round_trip(encryption: str) -> str:
+    return f"PUT {encryption}, HEAD {encryption}, body equal"
+
+
+@check("sse-s3.default-upload", "sse-s3", expected_round_trip("AES256"))
+def test_sse_s3_default_upload(verify, s3, buckets, run_prefix):
+    observed = verify.observe(round_trip(s3, buckets["sse_s3"], f"{run_prefix}default.txt", BODY))
+    assert observed == expected_round_trip("AES256")
+
+
+@check("sse-s3.bucket-config", "sse-s3", "AES256, bucket key off")
+def test_sse_s3_bucket_config(verify, s3, buckets):
+    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_s3"])))
+    assert observed == "AES256, bucket key off"
+
+
+@pytest.fixture(scope="module")
+def aws_managed_key(target, outputs) -> tuple[str, str]:
+    """(what S3 should report as the key, how we know). On AWS the alias resolves to the key's ARN;
+    MiniStack has no AWS managed keys and echoes the alias ARN the bucket default names."""
+    alias_arn = outputs["aws_managed_s3_key_alias_arn"]
+    if target.is_local:
+        return alias_arn, "emulator: alias ARN echoed"
+    kms = target.client("kms")
+    return kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"], "AWS: alias/aws/s3 resolved"
+
+
+@check(
+    "sse-kms-aws-managed.default-upload",
+    "sse-kms-aws-managed",
+    "aws:kms with the account's aws/s3 key (AWS: key ARN from describe-key; emulator: the alias ARN)",
+)
+def test_sse_kms_aws_managed_default_upload(verify, s3, buckets, run_prefix, aws_managed_key):
+    key, how = aws_managed_key
+    observed = round_trip(s3, buckets["sse_kms_aws_managed"], f"{run_prefix}default.txt", BODY)
+    verify.observe(f"{observed} ({how})")
+    assert observed == expected_round_trip(f"aws:kms {key}")
+
+
+@check(
+    "sse-kms-aws-managed.bucket-config", "sse-kms-aws-managed", "aws:kms <alias/aws/s3 ARN>, bucket key off"
+)
+def test_sse_kms_aws_managed_bucket_config(verify, s3, buckets, outputs):
+    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_kms_aws_managed"])))
+    assert observed == f"aws:kms {outputs['aws_managed_s3_key_alias_arn']}, bucket key off"
+
+
+@check("sse-kms-cmk.default-upload", "sse-kms-cmk", "aws:kms with exactly the CMK's ARN")
+def test_sse_kms_cmk_default_upload(verify, s3, buckets, outputs, run_prefix):
+    observed = verify.observe(round_trip(s3, buckets["sse_kms_cmk"], f"{run_prefix}default.txt", BODY))
+    assert observed == expected_round_trip(f"aws:kms {outputs['customer_managed_key']['arn']}")
+
+
+@check("sse-kms-cmk.bucket-config", "sse-kms-cmk", "aws:kms <CMK ARN>, bucket key off")
+def test_sse_kms_cmk_bucket_config(verify, s3, buckets, outputs):
+    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_kms_cmk"])))
+    assert observed == f"aws:kms {outputs['customer_managed_key']['arn']}, bucket key off"
+
+
+@check("dsse-kms.default-upload", "dsse-kms", "aws:kms:dsse on PUT and HEAD; body read back equal")
+def test_dsse_kms_default_upload(verify, s3, buckets, run_prefix):
+    observed = verify.observe(round_trip(s3, buckets["dsse_kms"], f"{run_prefix}default.txt", BODY))
+    # The key is checked separately: MiniStack does not report one for DSSE.
+    algorithms = [part.split()[1] for part in observed.split(", ")[:2]]
+    assert algorithms == ["aws:kms:dsse", "aws:kms:dsse"] and observed.endswith("body equal"), observed
+
+
+@check("dsse-kms.default-upload-key", "dsse-kms", "aws:kms:dsse with exactly the CMK's ARN")
+def test_dsse_kms_default_upload_key(verify, target, s3, buckets, outputs, run_prefix):
+    if target.is_local:
+        not_applicable("MiniStack reports no KMS key id for DSSE-KMS objects")
+    observed = verify.observe(round_trip(s3, buckets["dsse_kms"], f"{run_prefix}default-key.txt", BODY))
+    assert observed == expected_round_trip(f"aws:kms:dsse {outputs['customer_managed_key']['arn']}")
+
+
+@check("dsse-kms.bucket-config", "dsse-kms", "aws:kms:dsse <CMK ARN>, bucket key off")
+def test_dsse_kms_bucket_config(verify, s3, buckets, outputs):
+    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["dsse_kms"])))
+    assert observed == f"aws:kms:dsse {outputs['customer_managed_key']['arn']}, bucket key off"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "blocked"),
+    [
+        ("sse-s3", "SSE-C"),
+        ("sse-kms-aws-managed", "SSE-C"),
+        ("sse-kms-cmk", "SSE-C"),
+        ("dsse-kms", "SSE-C"),
+        ("sse-c", "NONE"),
+    ],
+)
+@check("{pattern}.sse-c-block-setting", "{pattern}", "BlockedEncryptionTypes = {blocked}")
+def test_sse_c_block_setting(verify, s3, buckets, pattern, blocked):
+    config = s3.get_bucket_encryption(Bucket=buckets[pattern.replace("-", "_")])
+    rules = config["ServerSideEncryptionConfiguration"]["Rules"]
+    types = sorted(
+        {t for rule in rules for t in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", [])}
+    )
+    observed = verify.observe(f"BlockedEncryptionTypes = {', '.join(types) or 'absent'}")
+    assert observed == f"BlockedEncryptionTypes = {blocked}"
