@@ -11,16 +11,18 @@ import functools
 import json
 import shutil
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
 from ssepatterns import module_docs, stack
+from ssepatterns import scan as policy_scan
 from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import DEFAULT_ENV, ENV_NAMES, Env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
-from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.paths import BUILD_DIR, REPO_ROOT, TERRAFORM_DIR
 from ssepatterns.steps import step
 from ssepatterns.verify import run as verification
 
@@ -235,6 +237,14 @@ def lint(c: Context) -> None:
         raise ProjectError(f"module READMEs out of date: {', '.join(map(str, stale))} (run ./inv docs)")
 
 
+@task(help={"junit": "JUnit XML report path (default build/reports/checkov.xml)"})
+@user_errors
+def scan(c: Context, junit: str | None = None) -> None:
+    """Policy scan of terraform/ with checkov (its own virtualenv); skips only inline, with a reason."""
+    with step("checkov policy scan"):
+        policy_scan.run_scan(Path(junit).resolve() if junit else BUILD_DIR / "reports" / "checkov.xml")
+
+
 @task
 @user_errors
 def validate(c: Context) -> None:
@@ -267,10 +277,11 @@ def test_e2e(c: Context) -> None:
 @task
 @user_errors
 def test(c: Context) -> None:
-    """Everything CI runs, in order, failing fast: lint, validate, unit tests, end-to-end on the emulator."""
+    """Everything CI runs, in order, failing fast: lint, validate, scan, unit tests, end-to-end."""
     stages: list[tuple[str, Callable[[], None]]] = [
         ("lint", lambda: lint(c)),
         ("validate", lambda: validate(c)),
+        ("policy scan", lambda: scan(c)),
         ("unit tests", lambda: test_unit(c)),
         ("end-to-end on the emulator", lambda: test_e2e(c)),
     ]
@@ -280,7 +291,7 @@ def test(c: Context) -> None:
     print(f"./inv test: all {len(stages)} stages passed")
 
 
-ns = Collection(build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, test)
+ns = Collection(build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, scan, test)
 ns.add_task(test_unit, "test-unit")
 ns.add_task(test_e2e, "test-e2e")
 ns.add_collection(

@@ -4,6 +4,7 @@
 # emulator credential, never a real one.
 
 resource "aws_iam_user" "operator" {
+  #checkov:skip=CKV_AWS_273:local env only: a test principal on the emulator, which has no SSO and whose root user bypasses every policy
   name = "${var.prefix}-operator"
 }
 
@@ -12,6 +13,7 @@ resource "aws_iam_access_key" "operator" {
 }
 
 resource "aws_iam_user_policy" "operator" {
+  #checkov:skip=CKV_AWS_40:the one emulator-only test user; a group would add two resources without changing what it may do
   name   = "sse-patterns-operator"
   user   = aws_iam_user.operator.name
   policy = data.aws_iam_policy_document.operator.json

@@ -1,0 +1,199 @@
+"""The policy scan behind `./inv scan`: checkov over terraform/, counted from its own JSON report.
+
+checkov runs from its own virtualenv (.venv-checkov, made by ./inv: its botocore pin conflicts with
+MiniStack's), so it is a subprocess. The terminal gets checkov's compact list of failures and one summary
+line; the counts come from the JSON report (never from the text); the JUnit XML goes where the caller says.
+
+The rules the scan enforces, so that its counts mean what they say:
+
+- A finding is either fixed or skipped inline, in the resource block, with a one-line reason
+  (`#checkov:skip=CKV_...:why`). There is no --skip-check and no config file: a `.checkov.yaml` that
+  checkov would pick up on its own, or a CKV_*/BC_* variable in the caller's environment (CKV_SKIP_CHECK
+  is one), could switch checks off globally, so the first is refused and the second dropped. A skip
+  without a reason fails the scan.
+- Offline: --skip-download stops the Prisma Cloud/Bridgecrew calls (guidelines and check-id mapping,
+  platform run configuration), CKV_SKIP_PACKAGE_UPDATE_CHECK the PyPI version check checkov makes when
+  it is imported, --download-external-modules false any module download, and no API key means no upload.
+- Modules: checkov evaluates a folder that a configuration calls as a module (`source = "../x"`) through
+  its callers only, with their inputs resolved (one result per for_each instance), never as a root of its
+  own with unresolved variables. Both envs call the same modules; checkov drops records that are identical
+  (same check, file, lines and resource address), so a result the two envs share is counted once, and one
+  that differs between them (a pass in one, a failure in the other) is reported as both. An inline skip in
+  a module applies to every instance of the resource, in both envs; checkov 3.3.30 does not deduplicate
+  skips, so the skipped count (as in its own summary and the JUnit file) has the skips of per-resource
+  checks in modules once per env.
+- A file checkov cannot parse is only counted by checkov (its checks silently do not run): it fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssepatterns.errors import ProjectError
+from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
+
+# Environment variables checkov reads its options and platform settings from (CKV_SKIP_CHECK, CKV_CHECK,
+# BC_API_KEY, PRISMA_API_URL, ...): the caller's are dropped, the scan sets its own.
+_CHECKOV_ENV_PREFIXES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_")
+_OFFLINE_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+# checkov's text for a `#checkov:skip=CKV_...` without a `:reason` (checkov/common/util/suppression.py).
+_NO_REASON = "No comment provided"
+_CHECK_ID = re.compile(r"\[(CKV2?_[A-Z0-9_]+)\]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A failed check, located where a fix or an inline skip would go."""
+
+    check_id: str
+    check_name: str
+    resource: str  # the address, with the module path for resources inside modules
+    file: str  # relative to the repository
+    first_line: int
+    last_line: int
+
+    def __str__(self) -> str:
+        return f"{self.check_id} {self.resource} ({self.file}:{self.first_line}-{self.last_line})"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    passed: int
+    failed: int
+    skipped: int
+    failures: tuple[Finding, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        return f"checkov: {self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+
+
+class ScanFailed(ProjectError):
+    """The scan ran and found failed checks (or reasonless skips); the result is attached for callers."""
+
+    def __init__(self, message: str, result: ScanResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def checkov_executable() -> Path:
+    return REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+def run_scan(junit_path: Path) -> ScanResult:
+    """Scan TERRAFORM_DIR, print checkov's failures and the summary line, write JUnit XML to junit_path.
+
+    Raises ProjectError when checkov is missing or cannot do its job, and ScanFailed (a ProjectError)
+    naming every failed check, and every inline skip without a reason, when there are any.
+    """
+    checkov = checkov_executable()
+    if not checkov.exists():
+        raise ProjectError(f"checkov not found at {checkov}: run ./inv, which creates .venv-checkov")
+    _refuse_config_files()
+    if "," in str(junit_path):
+        raise ProjectError(f"the JUnit path must not contain a comma (checkov splits on it): {junit_path}")
+    junit_path.parent.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+        json_path = Path(tmp) / "report.json"
+        command = [
+            str(checkov),
+            "--directory", str(TERRAFORM_DIR),
+            "--framework", "terraform",
+            "--download-external-modules", "false",
+            "--skip-download",
+            "--compact", "--quiet",
+            "--output", "cli", "--output", "json", "--output", "junitxml",
+            "--output-file-path", f"console,{json_path},{junit_path}",
+        ]  # fmt: skip
+        completed = subprocess.run(command, cwd=REPO_ROOT, env=_checkov_env(), check=False)
+        # checkov exits 1 when a check failed, 2 when it crashed (its own output explains why).
+        if completed.returncode not in (0, 1) or not json_path.exists():
+            raise ProjectError(f"checkov failed to run (exit code {completed.returncode}): see its output")
+        result = _read_report(json.loads(json_path.read_text()))
+
+    print(result.summary, flush=True)
+    problems = [f"failed: {finding}" for finding in result.failures]
+    problems += [f"skipped without a reason: {skip}" for skip in _skips_without_reason(junit_path)]
+    if problems:
+        raise ScanFailed(
+            "checkov: fix each finding, or skip it inline in the resource block with "
+            "`#checkov:skip=<check id>:<one-line reason>`:\n  " + "\n  ".join(problems),
+            result,
+        )
+    return result
+
+
+def _refuse_config_files() -> None:
+    """checkov reads .checkov.y(a)ml from the scanned directory, its working directory and $HOME."""
+    found = [
+        folder / name
+        for folder in (TERRAFORM_DIR, REPO_ROOT, Path.home())
+        for name in (".checkov.yaml", ".checkov.yml")
+        if (folder / name).exists()
+    ]
+    if found:
+        raise ProjectError(
+            f"checkov would read {', '.join(map(str, found))}, which can skip checks globally: "
+            "this scan takes inline skips only, so move it away"
+        )
+
+
+def _checkov_env() -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(_CHECKOV_ENV_PREFIXES)}
+    return env | _OFFLINE_ENV
+
+
+def _read_report(report: Any) -> ScanResult:
+    """checkov writes one report per framework: a dict, a list of them, or a bare summary when it found
+    nothing to scan."""
+    reports = report if isinstance(report, list) else [report]
+    terraform = [r for r in reports if isinstance(r, dict) and r.get("check_type") == "terraform"]
+    if len(terraform) != 1 or not terraform[0]["summary"]["resource_count"]:
+        raise ProjectError(f"checkov found no Terraform resources to scan under {TERRAFORM_DIR}")
+    summary = terraform[0]["summary"]
+    if summary["parsing_errors"]:
+        raise ProjectError(
+            f"checkov could not parse {summary['parsing_errors']} file(s) under {TERRAFORM_DIR}, "
+            "so their checks did not run (terraform validate shows why)"
+        )
+    failures = tuple(
+        Finding(
+            check_id=record["check_id"],
+            check_name=record["check_name"],
+            resource=record["resource"],
+            file=_repo_relative(Path(record["file_abs_path"])),
+            first_line=record["file_line_range"][0],
+            last_line=record["file_line_range"][1],
+        )
+        for record in terraform[0]["results"]["failed_checks"]
+    )
+    return ScanResult(summary["passed"], summary["failed"], summary["skipped"], failures)
+
+
+def _skips_without_reason(junit_path: Path) -> list[str]:
+    """Inline skips with no reason, from the JUnit report (the quiet JSON report lists failures only).
+
+    One entry per check and file: a skip in a module block covers all its instances.
+    """
+    tree = ET.parse(junit_path)  # noqa: S314 - written a moment ago by our own checkov, not untrusted input
+    found: set[str] = set()
+    for case in tree.iter("testcase"):
+        skipped = case.find("skipped")
+        if skipped is not None and skipped.get("message", "").strip() == _NO_REASON:
+            check = _CHECK_ID.search(case.get("name", ""))
+            file = _repo_relative(TERRAFORM_DIR / case.get("file", "").lstrip("/"))
+            found.add(f"{check.group(1) if check else case.get('name')} in {file}")
+    return sorted(found)
+
+
+def _repo_relative(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
