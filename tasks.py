@@ -11,8 +11,8 @@ import functools
 import json
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, Context, Exit, task

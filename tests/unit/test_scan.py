@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 
 from ssepatterns import scan
 from ssepatterns.errors import ProjectError
-from ssepatterns.paths import REPO_ROOT
 from ssepatterns.scan import ScanFailed, ScanResult, run_scan
 
 FAKE_CHECKOV = """\
