@@ -17,7 +17,7 @@ from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import module_docs, stack
+from ssepatterns import module_docs, rotation, stack
 from ssepatterns import scan as policy_scan
 from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import DEFAULT_ENV, ENV_NAMES, Env, check_env_name, resolve
@@ -170,6 +170,54 @@ def verify(
         verification.run(env, region, json, junit)
 
 
+@task(
+    help={
+        "env": ENV_HELP,
+        "region": REGION_HELP,
+        "resume": "only complete an interrupted rotation; with none in progress, do nothing",
+        "break_lock": "take the rotation lock even if its lease has not expired (the other run is dead)",
+    }
+)
+@user_errors
+def rotate_sse_c_key(
+    c: Context,
+    env: str = DEFAULT_ENV,
+    region: str | None = None,
+    resume: bool = False,
+    break_lock: bool = False,
+) -> None:
+    """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
+    _env(env, region)
+    with step(f"rotate the SSE-C key [{env}]"):
+        rotation.rotate(env, region, resume_only=resume, break_lock=break_lock)
+
+
+@task(
+    help={
+        "env": ENV_HELP,
+        "region": REGION_HELP,
+        "count": "how many objects (default 50)",
+        "large_every": "every n-th object is large (default 10; 0: none)",
+        "large_mib": "size of a large object in MiB (default 4)",
+    }
+)
+@user_errors
+def seed_objects(
+    c: Context,
+    env: str = DEFAULT_ENV,
+    region: str | None = None,
+    count: int = 50,
+    large_every: int = 10,
+    large_mib: int = 4,
+) -> None:
+    """Write test objects to the SSE-C bucket as the upload function does (for a rotation to work on)."""
+    _env(env, region)
+    if count < 0 or large_every < 0 or large_mib < 1:
+        raise ProjectError("--count and --large-every must be 0 or more, --large-mib 1 or more")
+    with step(f"write {count} objects to the SSE-C bucket [{env}]"):
+        rotation.seed(env, region, count, large_every, large_mib)
+
+
 @task(help={"env": ENV_HELP, "region": REGION_HELP})
 @user_errors
 def up(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
@@ -292,6 +340,8 @@ def test(c: Context) -> None:
 
 
 ns = Collection(build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, scan, test)
+ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
+ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")
 ns.add_task(test_e2e, "test-e2e")
 ns.add_collection(

@@ -1,7 +1,9 @@
 """Upload the test object to the SSE-C bucket, encrypted with the key from Secrets Manager.
 
-Environment: BUCKET_NAME, OBJECT_KEY, SECRET_ARN. Returns where it wrote and how, never the key.
-A missing secret or a refused upload raises an error whose message says which (no key material).
+Environment: BUCKET_NAME, OBJECT_KEY, SECRET_ARN. The object is written with the current key and
+tagged with that key's secret version, so readers (and a key rotation) know which key it needs.
+Returns where it wrote and how, never the key. A missing secret or a refused upload raises an error
+whose message says which (no key material).
 """
 
 import os
@@ -9,7 +11,7 @@ import os
 import boto3
 from botocore.exceptions import ClientError
 from sse_c_key import sse_c_params
-from sse_c_secret import fetch_secret_string
+from sse_c_secret import fetch_key, version_tagging
 
 OBJECT_BODY = "awstut!"
 CHARSET = "utf-8"
@@ -28,7 +30,7 @@ class UploadFailed(RuntimeError):
 
 
 def lambda_handler(event, context):
-    key_params = sse_c_params(fetch_secret_string(secretsmanager_client, secret_arn))
+    key = fetch_key(secretsmanager_client, secret_arn)
     try:
         response = s3_client.put_object(
             Bucket=bucket_name,
@@ -36,7 +38,8 @@ def lambda_handler(event, context):
             Body=OBJECT_BODY.encode(CHARSET),
             ContentEncoding=CHARSET,
             ContentType=CONTENT_TYPE,
-            **key_params,
+            Tagging=version_tagging(key.version_id),
+            **sse_c_params(key.secret_string),
         )
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
@@ -46,4 +49,5 @@ def lambda_handler(event, context):
         "key": object_key,
         "etag": response.get("ETag"),
         "sse_customer_algorithm": response.get("SSECustomerAlgorithm"),
+        "key_version": key.version_id,
     }

@@ -38,6 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(id, pattern, expected): a verification check (report row)")
+    config.addinivalue_line("markers", "runs_last: a check that changes the stack, run after all the others")
     config.stash[RESULTS] = []
 
 
@@ -45,6 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("check") is None:
             raise pytest.UsageError(f"{item.nodeid} is in tests/postapply but is not marked @check")
+    # Checks that change the stack (a key rotation) run after all the others.
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
 
 
 class Recorder:

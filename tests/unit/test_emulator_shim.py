@@ -5,17 +5,14 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from emulator_support import Clients, RunningEmulator, port_open
 
 from ssepatterns.emulator import control, launcher, shim
-from ssepatterns.emulator.control import EmulatorConfig
 
 SSE_C_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
 KMS_KEY_ID_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -154,63 +151,6 @@ def test_launcher_refuses_another_ministack(
 # --------------------------------------------------------------------------- a real emulator
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Clients:
-    """boto3 clients against the emulator; closed before it stops so its shutdown is quick."""
-
-    def __init__(self, cfg: EmulatorConfig) -> None:
-        self.cfg = cfg
-        self._open: list[Any] = []
-
-    def __call__(self, service: str, key: str = ROOT_KEY, secret: str = ROOT_KEY) -> Any:
-        client = boto3.session.Session().client(
-            service,
-            endpoint_url=self.cfg.endpoint,
-            region_name=self.cfg.region,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            verify=str(self.cfg.ca_bundle),
-        )
-        self._open.append(client)
-        return client
-
-    def close(self) -> None:
-        for client in self._open:
-            client.close()
-
-
-@dataclass(frozen=True)
-class RunningEmulator:
-    cfg: EmulatorConfig
-    clients: Clients
-    port_443_was_open: bool
-
-
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
-    """One emulator for this session's shim tests, on a free port, with a throw-away state dir."""
-    port_443_was_open = _port_open(443)
-    cfg = EmulatorConfig(port=_free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
-    control.start(cfg)
-    clients = Clients(cfg)
-    try:
-        yield RunningEmulator(cfg, clients, port_443_was_open)
-    finally:
-        clients.close()
-        control.stop(cfg)
-
-
 def _user_s3(clients: Clients, user: str) -> Any:
     """An IAM user allowed s3:* by its identity policy, as an S3 client (bucket policies still apply)."""
     iam = clients("iam")
@@ -308,10 +248,10 @@ def test_bucket_policy_denying_other_kms_keys(emulator: RunningEmulator) -> None
 
 @pytest.mark.emulator
 def test_emulator_listens_on_its_port_only(emulator: RunningEmulator) -> None:
-    assert _port_open(emulator.cfg.port)
+    assert port_open(emulator.cfg.port)
     if emulator.port_443_was_open:
         pytest.skip("something else listens on 127.0.0.1:443")
-    assert not _port_open(443)
+    assert not port_open(443)
 
 
 def test_health_endpoint_is_ministacks() -> None:

@@ -19,6 +19,9 @@ KEY = "0123456789abcdefghijklmnopqrstuv"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:fa-125-AbCdEf"
 BUCKET = "fa-125-sse-c"
 OBJECT_KEY = "test.txt"
+VERSION = "11111111-2222-4333-8444-555555555555"
+OLD_VERSION = "99999999-2222-4333-8444-555555555555"
+OLD_KEY = "zyxwvutsrqponmlkjihgfedcba987654"
 
 
 @pytest.fixture
@@ -51,10 +54,17 @@ def stubbed(lambda_env):
     return make
 
 
-def secret_found(secrets: Stubber) -> None:
+def secret_found(secrets: Stubber, version: str | None = None) -> None:
+    request = {"SecretId": SECRET_ARN, **({"VersionId": version} if version else {})}
+    key = OLD_KEY if version == OLD_VERSION else KEY
     secrets.add_response(
-        "get_secret_value", {"SecretString": KEY, "ARN": SECRET_ARN}, {"SecretId": SECRET_ARN}
+        "get_secret_value", {"SecretString": key, "ARN": SECRET_ARN, "VersionId": version or VERSION}, request
     )
+
+
+def tagged(s3: Stubber, version: str | None) -> None:
+    tags = [{"Key": "sse-c-key-version", "Value": version}] if version else []
+    s3.add_response("get_object_tagging", {"TagSet": tags}, {"Bucket": BUCKET, "Key": OBJECT_KEY})
 
 
 def test_upload_puts_awstut_with_exact_sse_c_params_and_returns_no_key(stubbed):
@@ -73,6 +83,7 @@ def test_upload_puts_awstut_with_exact_sse_c_params_and_returns_no_key(stubbed):
             "Body": b"awstut!",
             "ContentEncoding": "utf-8",
             "ContentType": "text/plain",
+            "Tagging": f"sse-c-key-version={VERSION}",
             **sse_c_params(KEY),
         },
     )
@@ -83,16 +94,23 @@ def test_upload_puts_awstut_with_exact_sse_c_params_and_returns_no_key(stubbed):
         "key": OBJECT_KEY,
         "etag": '"etag"',
         "sse_customer_algorithm": "AES256",
+        "key_version": VERSION,
     }
     for value in sse_c_params(KEY).values():
         assert value == "AES256" or value not in repr(result)
 
 
-def test_download_returns_the_text(stubbed):
+@pytest.mark.parametrize(
+    ("tag", "key"),
+    [(None, KEY), (VERSION, KEY), (OLD_VERSION, OLD_KEY)],
+    ids=["untagged", "current", "older"],
+)
+def test_download_reads_with_the_key_version_the_object_records(stubbed, tag, key):
     handler, s3, secrets = stubbed("download")
-    secret_found(secrets)
+    tagged(s3, tag)
+    secret_found(secrets, tag)
     body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
-    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(key)})
     with s3, secrets:
         assert handler.lambda_handler({}, None) == "awstut!"
 
@@ -100,6 +118,8 @@ def test_download_returns_the_text(stubbed):
 @pytest.mark.parametrize("name", ["upload", "download"])
 def test_missing_secret_is_a_clear_error(stubbed, name):
     handler, s3, secrets = stubbed(name)
+    if name == "download":
+        tagged(s3, None)
     secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
     with s3, secrets, pytest.raises(RuntimeError, match=f"secret {SECRET_ARN} does not exist"):
         handler.lambda_handler({}, None)
@@ -107,8 +127,7 @@ def test_missing_secret_is_a_clear_error(stubbed, name):
 
 def test_missing_object_is_a_clear_error_without_key(stubbed):
     handler, s3, secrets = stubbed("download")
-    secret_found(secrets)
-    s3.add_client_error("get_object", "NoSuchKey", http_status_code=404)
+    s3.add_client_error("get_object_tagging", "NoSuchKey", http_status_code=404)
     with s3, secrets, pytest.raises(RuntimeError) as excinfo:
         handler.lambda_handler({}, None)
     message = str(excinfo.value)
@@ -126,7 +145,9 @@ def test_refused_upload_is_a_clear_error(stubbed):
 
 def test_a_secret_that_is_not_a_256_bit_key_is_refused(stubbed):
     handler, s3, secrets = stubbed("upload")
-    secrets.add_response("get_secret_value", {"SecretString": "too-short"}, {"SecretId": SECRET_ARN})
+    secrets.add_response(
+        "get_secret_value", {"SecretString": "too-short", "VersionId": VERSION}, {"SecretId": SECRET_ARN}
+    )
     with s3, secrets, pytest.raises(ValueError, match="AES-256 needs exactly 32") as excinfo:
         handler.lambda_handler({}, None)
     assert "too-short" not in str(excinfo.value)
@@ -135,10 +156,46 @@ def test_a_secret_that_is_not_a_256_bit_key_is_refused(stubbed):
 def test_handlers_never_print(stubbed, capsys):
     handler, s3, secrets = stubbed("upload")
     secret_found(secrets)
-    s3.add_response("put_object", {"ETag": '"e"'})
+    s3.add_response("put_object", {"ETag": '"e"'})  # its request is checked in another test
     with s3, secrets:
         handler.lambda_handler({}, None)
     captured = capsys.readouterr()
     assert KEY not in captured.out + captured.err
     assert Path(LAMBDA_SRC_DIR / "upload" / "index.py").read_text().count("print(") == 0
     assert Path(LAMBDA_SRC_DIR / "download" / "index.py").read_text().count("print(") == 0
+
+
+def test_download_rereads_the_tag_when_a_rotation_moved_the_object_meanwhile(stubbed):
+    """Tag says the old version; by the time of the GET the object is under the new key."""
+    handler, s3, secrets = stubbed("download")
+    tagged(s3, OLD_VERSION)
+    secret_found(secrets, OLD_VERSION)
+    s3.add_client_error("get_object", "AccessDenied", http_status_code=403)
+    tagged(s3, VERSION)
+    secret_found(secrets, VERSION)
+    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
+    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    with s3, secrets:
+        assert handler.lambda_handler({}, None) == "awstut!"
+
+
+def test_download_rereads_the_tag_when_the_old_version_was_retired_meanwhile(stubbed):
+    handler, s3, secrets = stubbed("download")
+    tagged(s3, OLD_VERSION)
+    secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
+    tagged(s3, VERSION)
+    secret_found(secrets, VERSION)
+    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
+    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    with s3, secrets:
+        assert handler.lambda_handler({}, None) == "awstut!"
+
+
+def test_download_gives_up_after_a_few_attempts(stubbed):
+    handler, s3, secrets = stubbed("download")
+    for _ in range(3):
+        tagged(s3, VERSION)
+        secret_found(secrets, VERSION)
+        s3.add_client_error("get_object", "AccessDenied", http_status_code=403)
+    with s3, secrets, pytest.raises(RuntimeError, match="access denied"):
+        handler.lambda_handler({}, None)

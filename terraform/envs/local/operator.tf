@@ -35,15 +35,30 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "UseTheObjects"
     effect    = "Allow"
-    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"]
     resources = [for arn in local.bucket_arns : "${arn}/*"]
   }
 
+  # Reading the key, and rotating it (./inv rotate-sse-c-key): a new version, its staging labels.
   statement {
-    sid       = "ReadTheSseCKey"
-    effect    = "Allow"
-    actions   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    sid    = "ReadAndRotateTheSseCKey"
+    effect = "Allow"
+    actions = [
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:ListSecretVersionIds",
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecretVersionStage",
+    ]
     resources = [local.stack.sse_c_key_secret.arn]
+  }
+
+  statement {
+    sid     = "GenerateKeys"
+    effect  = "Allow"
+    actions = ["secretsmanager:GetRandomPassword"]
+    # GetRandomPassword touches no resource: IAM accepts only "*" for it.
+    resources = ["*"]
   }
 
   statement {

@@ -54,7 +54,8 @@ resource "aws_iam_role_policy_attachment" "basic_execution" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 }
 
-# Only what the handlers do: read the key, write and read the bucket's objects.
+# Only what the handlers do: read the key (GetSecretValue also covers reading a given version),
+# write and read the bucket's objects and their key-version tags.
 resource "aws_iam_role_policy" "sse_c_access" {
   name   = "sse-c-access"
   role   = aws_iam_role.function.id
@@ -69,10 +70,12 @@ data "aws_iam_policy_document" "sse_c_access" {
     resources = [var.secret_arn]
   }
 
+  # The object tag records which secret version encrypts an object (written with the object,
+  # read before it), so downloads find the right key, during a key rotation too.
   statement {
-    sid       = "WriteAndReadTheObjects"
+    sid       = "WriteAndReadTheObjectsAndTheirKeyVersionTags"
     effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"]
     resources = ["${var.bucket_arn}/*"]
   }
 }

@@ -1,0 +1,204 @@
+"""SSE-C key rotation against a real emulator: complete, interrupted and resumed, concurrent writes,
+concurrent runs refused, and idempotent when there is nothing left to do."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from emulator_support import RunningEmulator
+
+from ssepatterns.rotation import CURRENT, LOCK_KEY, PREVIOUS, Interrupted, Rotation, RotationLocked
+from ssepatterns.sse_c import sse_c_key, sse_c_secret
+
+pytestmark = pytest.mark.emulator
+
+MIB = 1024 * 1024
+
+
+class Stack:
+    """A bucket and a secret like the real ones, on the session's emulator (as its root user)."""
+
+    def __init__(self, emulator: RunningEmulator) -> None:
+        self.s3 = emulator.clients("s3")
+        self.secrets = emulator.clients("secretsmanager")
+        self.bucket = f"rotation-{uuid.uuid4().hex[:10]}"
+        self.s3.create_bucket(Bucket=self.bucket)
+        password = self.secrets.get_random_password(
+            PasswordLength=32, ExcludePunctuation=True, ExcludeUppercase=True
+        )
+        created = self.secrets.create_secret(Name=self.bucket, SecretString=password["RandomPassword"])
+        self.secret_arn = created["ARN"]
+        self.bodies: dict[str, bytes] = {}
+
+    def current(self) -> sse_c_secret.SseCKey:
+        return sse_c_secret.fetch_key(self.secrets, self.secret_arn)
+
+    def write(self, name: str, size: int = 64, tagged: bool = True) -> None:
+        key = self.current()
+        body = (name.encode() * (size // len(name) + 1))[:size]
+        extra = {"Tagging": sse_c_secret.version_tagging(key.version_id)} if tagged else {}
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=name,
+            Body=body,
+            ContentType="text/x-test",
+            Metadata={"origin": "test"},
+            **extra,
+            **sse_c_key.sse_c_params(key.secret_string),
+        )
+        self.bodies[name] = body
+
+    def rotation(self, **kwargs: Any) -> Rotation:
+        return Rotation(self.s3, self.secrets, self.bucket, self.secret_arn, out=lambda _line: None, **kwargs)
+
+    def labels(self) -> dict[str, list[str]]:
+        return self.rotation().versions()
+
+    def read(self, name: str, secret_string: str) -> bytes:
+        return self.s3.get_object(Bucket=self.bucket, Key=name, **sse_c_key.sse_c_params(secret_string))[
+            "Body"
+        ].read()
+
+    def status(self, name: str, secret_string: str) -> str:
+        try:
+            self.read(name, secret_string)
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+        return "OK"
+
+    def assert_all_under(self, key: sse_c_secret.SseCKey) -> None:
+        names = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+        assert sorted(names) == sorted(self.bodies), "objects lost or left over (a lock?)"
+        for name, body in self.bodies.items():
+            assert sse_c_secret.key_version_of(self.s3, self.bucket, name) == key.version_id, name
+            assert self.read(name, key.secret_string) == body, name
+
+
+@pytest.fixture
+def stack(emulator: RunningEmulator) -> Stack:
+    return Stack(emulator)
+
+
+def test_rotation_reencrypts_every_object_and_retires_the_old_key(stack: Stack):
+    for i in range(8):
+        stack.write(f"small/{i}.txt")
+    stack.write("large/a.bin", size=3 * MIB)
+    stack.write("untagged.txt", tagged=False)  # written before tags, or by hand: found by probing
+    old = stack.current()
+    summary = stack.rotation().run()
+    new = stack.current()
+
+    assert summary.started_new_rotation and new.version_id != old.version_id
+    assert summary.reencrypted == 10 and summary.reencrypted_bytes == sum(
+        len(b) for b in stack.bodies.values()
+    )
+    stack.assert_all_under(new)
+    assert {stack.status(name, old.secret_string) for name in stack.bodies} == {"AccessDenied"}
+    head = stack.s3.head_object(
+        Bucket=stack.bucket, Key="small/0.txt", **sse_c_key.sse_c_params(new.secret_string)
+    )
+    assert (head["ContentType"], head["Metadata"]) == ("text/x-test", {"origin": "test"})
+    assert not any(PREVIOUS in labels for labels in stack.labels().values()), "old version not retired"
+    assert summary.retired_version == old.version_id
+
+
+def test_an_interrupted_rotation_is_completed_by_running_again(stack: Stack):
+    for i in range(10):
+        stack.write(f"obj/{i}.txt")
+    old = stack.current()
+    clock = [time.time()]
+    with pytest.raises(Interrupted):
+        stack.rotation(clock=lambda: clock[0]).run(stop_after=4)
+    new = stack.current()
+    versions_after_crash = stack.labels()
+    tags = [sse_c_secret.key_version_of(stack.s3, stack.bucket, f"obj/{i}.txt") for i in range(10)]
+    assert tags.count(new.version_id) == 4 and tags.count(old.version_id) == 6
+    assert PREVIOUS in versions_after_crash[old.version_id]
+    for i in range(10):  # half-way, every object is readable with the key its tag names
+        key = new if tags[i] == new.version_id else old
+        assert stack.read(f"obj/{i}.txt", key.secret_string) == stack.bodies[f"obj/{i}.txt"]
+
+    # The dead run's lease is still live: a new run refuses...
+    with pytest.raises(RotationLocked, match="another key rotation is running"):
+        stack.rotation(clock=lambda: clock[0]).run()
+    # ...and once it has expired, takes over and completes the same rotation, with no new key.
+    clock[0] += 120
+    summary = stack.rotation(clock=lambda: clock[0]).run()
+    assert not summary.started_new_rotation and summary.reencrypted == 6
+    assert set(stack.labels()) <= set(versions_after_crash)  # no new version was created
+    assert stack.current().version_id == new.version_id
+    stack.assert_all_under(new)
+
+
+def test_with_nothing_in_progress_resume_only_does_nothing_and_says_so(stack: Stack):
+    stack.write("a.txt")
+    stack.rotation().run()
+    key = stack.current()
+    lines: list[str] = []
+    summary = Rotation(stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=lines.append).run(
+        resume_only=True
+    )
+    assert (summary.started_new_rotation, summary.reencrypted) == (False, 0)
+    assert stack.current().version_id == key.version_id
+    assert any("nothing to re-encrypt: all 1 objects are under key version" in line for line in lines), lines
+    stack.assert_all_under(key)
+
+
+def test_objects_written_during_a_rotation_are_never_lost(stack: Stack):
+    for i in range(20):
+        stack.write(f"before/{i}.txt", size=64 * 1024)
+    old = stack.current()
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        try:
+            while not stop.is_set() and i < 200:
+                stack.write(f"during/{i}.txt")  # the current key at the time of each write
+                i += 1
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    def late_writer(line: str) -> None:
+        """A writer that read the key before the switch and writes after the pass listed the objects."""
+        if "re-encrypted" in line and "late.txt" not in stack.bodies:
+            stack.s3.put_object(
+                Bucket=stack.bucket,
+                Key="late.txt",
+                Body=b"late",
+                Tagging=sse_c_secret.version_tagging(old.version_id),
+                **sse_c_key.sse_c_params(old.secret_string),
+            )
+            stack.bodies["late.txt"] = b"late"
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        summary = Rotation(stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=late_writer).run()
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors, errors
+    assert summary.passes >= 2  # the late object was caught by a further pass of the same run
+    stack.write("after.txt")
+    assert any(name.startswith("during/") for name in stack.bodies)
+    stack.assert_all_under(stack.current())
+
+
+def test_a_second_concurrent_run_is_refused(stack: Stack):
+    stack.write("a.txt")
+    holder = stack.rotation()
+    holder.acquire(stack.current().version_id)
+    try:
+        with pytest.raises(RotationLocked, match="another key rotation is running"):
+            stack.rotation().run()
+    finally:
+        holder.release()
+    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix=LOCK_KEY).get("KeyCount", 0) == 0
+    assert CURRENT in stack.labels()[stack.current().version_id]
