@@ -308,6 +308,13 @@ def test_unit(c: Context, args: str = "") -> None:
     _pytest(c, "tests/unit", args)
 
 
+@task(help={"args": "extra pytest arguments"})
+@user_errors
+def test_plan(c: Context, args: str = "") -> None:
+    """Plan assertions (tftest) for both envs against a throwaway emulator; no credentials needed."""
+    _pytest(c, "tests/plan", args)
+
+
 @task
 @user_errors
 def test_e2e(c: Context) -> None:
@@ -325,12 +332,13 @@ def test_e2e(c: Context) -> None:
 @task
 @user_errors
 def test(c: Context) -> None:
-    """Everything CI runs, in order, failing fast: lint, validate, scan, unit tests, end-to-end."""
+    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end."""
     stages: list[tuple[str, Callable[[], None]]] = [
         ("lint", lambda: lint(c)),
         ("validate", lambda: validate(c)),
         ("policy scan", lambda: scan(c)),
         ("unit tests", lambda: test_unit(c)),
+        ("plan assertions", lambda: test_plan(c)),
         ("end-to-end on the emulator", lambda: test_e2e(c)),
     ]
     for number, (title, run) in enumerate(stages, start=1):
@@ -343,6 +351,7 @@ ns = Collection(build, plan, apply, destroy, outputs, verify, up, down, fmt, doc
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")
+ns.add_task(test_plan, "test-plan")
 ns.add_task(test_e2e, "test-e2e")
 ns.add_collection(
     Collection(

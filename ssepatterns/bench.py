@@ -1,0 +1,1016 @@
+"""./inv bench: how long the daily workflows take, next to the floor that terraform itself sets.
+
+Every terraform command that touches the AWS provider pays seconds of provider start-up (a 700 MB binary
+that builds its schema on every launch). That floor, not our code, should dominate, so each workflow is
+measured next to its floor, in the same run, and only the ratio is compared (these machines are noisy).
+
+What is measured. Each workflow runs as a subprocess `./inv <task>`, exactly what a user types, N times
+(median reported), from its own precondition, which is set up untimed before each run:
+
+    cold up      ./inv up      emulator stopped, no emulator state, no .terraform/, no state, no build/:
+                               a fresh clone whose virtualenvs ./inv has already made
+    warm apply   ./inv apply   the stack up, nothing changed
+    test-plan    ./inv test-plan  (any state; it plans in its own copy against its own emulator)
+    verify       ./inv verify  the stack up
+    down         ./inv down    the stack up
+    test         ./inv test    the stack down, emulator stopped, .terraform/ current
+
+Where. Never in this checkout: the bench copies the working tree (tracked and untracked, not ignored
+files: `git ls-files -co --exclude-standard`, so uncommitted work is measured too) to a temporary folder,
+links the existing virtualenvs into it, and runs there with an emulator on a free port and state of its
+own. The user's emulator, Terraform state and build/ are never touched, so there is nothing to refuse.
+
+Counting. A shim named `terraform` goes first on PATH: it logs each command (start, end, exit code,
+directory, arguments) and runs the real binary. Commands are split into provider-loading ones (plan,
+apply, destroy, validate, refresh, import, show, console, test, providers schema) and cheap ones (init,
+output, fmt, version, ...). A watcher thread scans /proc for processes carrying the run's marker
+variable and counts emulator launches and provider-plugin launches (one terraform command starts the
+provider two or three times: schema, validation walk, plan/apply walk).
+
+The floor model. For one run of a workflow:
+
+    floor = P x V + E x S
+
+P: provider-loading terraform commands the run issued; V: seconds of a bare `terraform validate` of the
+local env (in a separate copy of terraform/, provider loaded, no API call), measured right after the
+run; E: emulator start-ups the run performed; S: seconds of one emulator start-up (fresh state folder,
+free port, until healthy), measured right after the run. The workflow's floor is the median over runs
+of this; ratio = median seconds / floor. Consequences, stated rather than hidden: a plan starts the
+provider three times where validate starts it twice, so even a plan doing nothing is about 1.3 x V;
+commands that run in parallel (test-plan) are all counted, so a ratio below 1 is possible there;
+a workflow without provider-loading commands or emulator start-ups (verify) has no floor, only a target
+in seconds.
+
+Linux only (/proc). Every run's output is kept in build/bench/logs/; the report in build/bench/bench.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ssepatterns.emulator import control
+from ssepatterns.errors import ProjectError
+from ssepatterns.paths import BUILD_DIR, REPO_ROOT
+from ssepatterns.provider_mirror import find_provider_mirror
+
+PROVIDER_LOADING = frozenset(
+    {"plan", "apply", "destroy", "validate", "refresh", "import", "show", "console", "test"}
+)
+MARKER_VAR = "SSE_BENCH_MARKER"  # inherited by everything a run starts; how /proc tells them apart
+RUN_TIMEOUT = 30 * 60  # seconds; a hung workflow must not hang the bench
+_LAUNCHER_MARK = "ssepatterns.emulator.launcher"
+_PROVIDER_MARK = "terraform-provider-"
+_GENERATED = (
+    ".git",
+    ".venv*",
+    ".ministack",
+    "build",
+    ".terraform",
+    "*.tfstate*",
+    "*.tfplan",
+    "__pycache__",
+    ".*_cache",
+)
+
+
+# --- the workflows ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issue: a ratio to the floor (kind "ratio") or an absolute time (kind "seconds")."""
+
+    kind: str
+    limit: float
+
+    def describe(self) -> str:
+        return f"<= {self.limit:g}x floor" if self.kind == "ratio" else f"< {self.limit:g} s"
+
+    def met(self, median: float | None, ratio: float | None) -> bool | None:
+        if self.kind == "ratio":
+            return None if ratio is None else ratio <= self.limit
+        return None if median is None else median < self.limit
+
+
+@dataclass(frozen=True)
+class Workflow:
+    key: str
+    title: str
+    task: tuple[str, ...]
+    precondition: str  # "cold", "up", "down" or "any"
+    target: Target | None = None
+    fallback: tuple[str, ...] = ()  # run instead (from the copy's root) while ./inv has no such task
+
+
+WORKFLOWS: tuple[Workflow, ...] = (
+    Workflow("up-cold", "cold up", ("up",), "cold", Target("ratio", 1.3)),
+    Workflow("apply-warm", "warm apply (no changes)", ("apply",), "up", Target("ratio", 1.2)),
+    Workflow("verify", "verify", ("verify",), "up", Target("seconds", 15)),
+    Workflow("down", "down", ("down",), "up"),
+    Workflow(
+        "test-plan",
+        "test-plan (both envs)",
+        ("test-plan",),
+        "any",
+        Target("seconds", 25),
+        fallback=(".venv/bin/python", "-m", "pytest", "tests/plan"),
+    ),
+    Workflow("test", "test (everything)", ("test",), "down"),
+)
+# Run as rounds (up, apply, verify, down leave each other's preconditions behind); the rest after.
+_ROUNDS = ("up-cold", "apply-warm", "verify", "down")
+
+
+# --- terraform commands: the counting shim and its log -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TerraformCall:
+    args: tuple[str, ...]
+    cwd: str
+    exit_code: int
+    started: float  # epoch seconds
+    seconds: float
+
+    @property
+    def subcommand(self) -> str:
+        return subcommand(self.args)
+
+    @property
+    def loads_provider(self) -> bool:
+        return loads_provider(self.args)
+
+
+def subcommand(args: Sequence[str]) -> str:
+    """The subcommand: the first argument that is not a global option (-chdir=..., -version)."""
+    return next((arg for arg in args if not arg.startswith("-")), "")
+
+
+def loads_provider(args: Sequence[str]) -> bool:
+    name = subcommand(args)
+    if name == "providers":
+        return "schema" in args
+    return name in PROVIDER_LOADING
+
+
+SHIM_TEMPLATE = """#!/bin/sh
+# terraform counting shim written by ssepatterns.bench: log this command, then run the real terraform.
+start=$(date +%s.%N)
+{real} "$@"
+rc=$?
+end=$(date +%s.%N)
+IFS=$(printf '\\037')
+printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$start" "$end" "$rc" "$PWD" "$*" >> {log}
+exit $rc
+"""
+
+
+def write_shim(directory: Path, real_terraform: str, log: Path) -> Path:
+    """A `terraform` in `directory` that appends one line per command to `log` and runs the real one.
+
+    The paths are baked in rather than passed by variable: some callers give terraform an environment
+    of their own, and a command the shim cannot log would go uncounted.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    shim = directory / "terraform"
+    shim.write_text(SHIM_TEMPLATE.format(real=shlex.quote(real_terraform), log=shlex.quote(str(log))))
+    shim.chmod(0o755)
+    return shim
+
+
+def parse_shim_log(text: str) -> list[TerraformCall]:
+    """The commands in a shim log; a malformed line (an argument with a newline in it) is skipped."""
+    calls = []
+    for line in text.splitlines():
+        fields = line.split("\t", 4)
+        if len(fields) != 5:
+            continue
+        try:
+            start, end, code = float(fields[0]), float(fields[1]), int(fields[2])
+        except ValueError:
+            continue
+        args = tuple(arg for arg in fields[4].split("\x1f") if arg) if fields[4] else ()
+        calls.append(TerraformCall(args, fields[3], code, start, max(end - start, 0.0)))
+    return sorted(calls, key=lambda call: call.started)
+
+
+def busy_seconds(intervals: Iterable[tuple[float, float]]) -> float:
+    """Length of the union of (start, end) intervals: wall time during which any command ran."""
+    total = 0.0
+    current: tuple[float, float] | None = None
+    for start, end in sorted(intervals):
+        if current is None or start > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (start, end)
+        else:
+            current = (current[0], max(current[1], end))
+    if current is not None:
+        total += current[1] - current[0]
+    return total
+
+
+# --- what the workflow's own output says about where the time went -----------------------------------
+
+_STEP = re.compile(r"^<== (?P<title>.+?)(?:: failed after | \()(?P<seconds>\d+(?:\.\d+)?) s\)?$")
+_RESOURCE = re.compile(
+    r"^(?P<address>\S.*?): (?P<action>Creation|Destruction|Modifications|Read) complete after "
+    r"(?:(?P<m>\d+)m)?(?P<s>\d+)s"
+)
+
+
+def parse_steps(log: str) -> list[tuple[str, float]]:
+    """(title, seconds) of each step the tasks announced (ssepatterns.steps prints `<== title (N s)`)."""
+    return [
+        (match["title"], float(match["seconds"])) for line in log.splitlines() if (match := _STEP.match(line))
+    ]
+
+
+def parse_resource_times(log: str, minimum: float = 1.0) -> list[tuple[str, str, float]]:
+    """(address, action, seconds) of resources terraform reported as taking at least `minimum`, slowest
+    first: where an apply spends the time the provider's start-up does not explain."""
+    found = []
+    for line in log.splitlines():
+        match = _RESOURCE.match(line)
+        if match:
+            seconds = int(match["m"] or 0) * 60 + int(match["s"])
+            if seconds >= minimum:
+                found.append((match["address"], match["action"], float(seconds)))
+    return sorted(found, key=lambda item: -item[2])
+
+
+# --- one run and the summary of a workflow -------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    workflow: str
+    seconds: float
+    exit_code: int
+    calls: list[TerraformCall] = field(default_factory=list)
+    emulator_starts: int = 0
+    provider_launches: int = 0
+    validate_seconds: float | None = None  # floor sample taken right after this run
+    validate_launches: int = 0  # provider plugin starts of that bare validate (2 with Terraform 1.11)
+    emulator_start_seconds: float | None = None  # floor sample taken right after this run
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    slow_resources: list[tuple[str, str, float]] = field(default_factory=list)
+    load_average: float | None = None  # 1-minute load average when the run started
+    log: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def provider_commands(self) -> int:
+        return sum(call.loads_provider for call in self.calls)
+
+    @property
+    def floor(self) -> float | None:
+        return floor_seconds(
+            self.provider_commands, self.validate_seconds, self.emulator_starts, self.emulator_start_seconds
+        )
+
+    @property
+    def launch_floor(self) -> float | None:
+        """The floor counted in provider plugin starts instead of commands: a plan starts the provider
+        three times where validate starts it twice. Reported beside the floor, not instead of it."""
+        if not self.validate_launches or self.validate_seconds is None:
+            return None
+        per_launch = self.validate_seconds / self.validate_launches
+        return floor_seconds(
+            self.provider_launches, per_launch, self.emulator_starts, self.emulator_start_seconds
+        )
+
+    def terraform_seconds(self, provider_loading: bool) -> float:
+        """Wall time during which at least one (provider-loading, or other) terraform command ran."""
+        return busy_seconds(
+            (call.started, call.started + call.seconds)
+            for call in self.calls
+            if call.loads_provider == provider_loading
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 2),
+            "exit_code": self.exit_code,
+            "floor_seconds": _rounded(self.floor),
+            "launch_floor_seconds": _rounded(self.launch_floor),
+            "validate_seconds": _rounded(self.validate_seconds),
+            "validate_provider_launches": self.validate_launches,
+            "emulator_start_seconds": _rounded(self.emulator_start_seconds),
+            "emulator_starts": self.emulator_starts,
+            "provider_launches": self.provider_launches,
+            "terraform_provider_loading_seconds": round(self.terraform_seconds(True), 2),
+            "terraform_other_seconds": round(self.terraform_seconds(False), 2),
+            "terraform_commands": [
+                {
+                    "args": list(call.args),
+                    "cwd": call.cwd,
+                    "exit_code": call.exit_code,
+                    "seconds": round(call.seconds, 2),
+                    "loads_provider": call.loads_provider,
+                }
+                for call in self.calls
+            ],
+            "steps": [[title, seconds] for title, seconds in self.steps],
+            "slow_resources": [list(item) for item in self.slow_resources],
+            "load_average": self.load_average,
+            "log": self.log,
+        }
+
+
+def floor_seconds(
+    provider_commands: int,
+    validate_seconds: float | None,
+    emulator_starts: int,
+    emulator_start_seconds: float | None,
+) -> float | None:
+    """P x V + E x S (see the module docstring); None when a needed sample is missing or nothing counts."""
+    if provider_commands and validate_seconds is None:
+        return None
+    if emulator_starts and emulator_start_seconds is None:
+        return None
+    floor = provider_commands * (validate_seconds or 0.0) + emulator_starts * (emulator_start_seconds or 0.0)
+    return floor or None
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.median(present) if present else None
+
+
+@dataclass
+class Summary:
+    workflow: Workflow
+    runs: list[RunRecord]
+    skipped: str = ""  # why the workflow was not measured, if it was not
+    command: tuple[str, ...] = ()  # what ran instead of ./inv <task>, if anything
+    note: str = ""
+
+    @property
+    def ok_runs(self) -> list[RunRecord]:
+        return [run for run in self.runs if run.ok]
+
+    @property
+    def median_seconds(self) -> float | None:
+        return median(run.seconds for run in self.ok_runs)
+
+    @property
+    def floor(self) -> float | None:
+        return median(run.floor for run in self.ok_runs)
+
+    @property
+    def ratio(self) -> float | None:
+        seconds, floor = self.median_seconds, self.floor
+        return seconds / floor if seconds is not None and floor else None
+
+    @property
+    def met(self) -> bool | None:
+        target = self.workflow.target
+        return None if target is None else target.met(self.median_seconds, self.ratio)
+
+    @property
+    def median_run(self) -> RunRecord | None:
+        """The successful run closest to the median: its steps explain the median."""
+        seconds = self.median_seconds
+        return None if seconds is None else min(self.ok_runs, key=lambda run: abs(run.seconds - seconds))
+
+    def counts(self) -> str:
+        """provider-loading/all terraform commands; a range when runs differed."""
+        runs = self.ok_runs or self.runs
+        if not runs:
+            return "-"
+        loading = sorted({run.provider_commands for run in runs})
+        every = sorted({len(run.calls) for run in runs})
+        return f"{_span(loading)}/{_span(every)}"
+
+    def to_json(self) -> dict[str, Any]:
+        target = self.workflow.target
+        run = self.median_run
+        return {
+            "title": self.workflow.title,
+            "command": " ".join(self.command) if self.command else "./inv " + " ".join(self.workflow.task),
+            "note": self.note or None,
+            "precondition": self.workflow.precondition,
+            "skipped": self.skipped or None,
+            "runs": [run.to_json() for run in self.runs],
+            "failed_runs": len(self.runs) - len(self.ok_runs),
+            "median_seconds": _rounded(self.median_seconds),
+            "floor_seconds": _rounded(self.floor),
+            "ratio": _rounded(self.ratio),
+            "terraform_commands": self.counts(),
+            "terraform_subcommands": dict(Counter(call.subcommand for call in run.calls)) if run else {},
+            "target": None if target is None else {"kind": target.kind, "limit": target.limit},
+            "target_text": None if target is None else target.describe(),
+            "met": self.met,
+        }
+
+
+def _span(values: Sequence[int]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}"
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:.1f}{suffix}"
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+def render_table(summaries: Sequence[Summary]) -> str:
+    """The issue's table: workflow, terraform commands, median, floor, ratio, target, met."""
+    header = ("workflow", "tf cmds (provider/all)", "median s", "floor s", "ratio", "target", "met?")
+    rows = [header]
+    notes: list[str] = []
+    for summary in summaries:
+        target = summary.workflow.target
+        met = summary.met
+        if summary.skipped:
+            rows.append((summary.workflow.title, "-", "-", "-", "-", "-", f"skipped: {summary.skipped}"))
+            continue
+        if summary.note:
+            notes.append(f"{summary.workflow.title}: {summary.note}")
+        failed = len(summary.runs) - len(summary.ok_runs)
+        verdict = "-" if met is None else ("yes" if met else "no")
+        if failed:
+            verdict += f" ({failed}/{len(summary.runs)} runs failed)"
+        rows.append(
+            (
+                summary.workflow.title,
+                summary.counts(),
+                _fmt(summary.median_seconds),
+                _fmt(summary.floor),
+                "-" if summary.ratio is None else f"{summary.ratio:.2f}",
+                "-" if target is None else target.describe(),
+                verdict,
+            )
+        )
+    return _columns(rows) + "".join(f"\nnote: {note}" for note in notes)
+
+
+def render_breakdown(summaries: Sequence[Summary]) -> str:
+    """Where the median run's time went: terraform (provider-loading / other), the rest, start-ups."""
+    rows: list[tuple[str, ...]] = [
+        (
+            "workflow",
+            "median s",
+            "tf provider-loading s",
+            "tf other s",
+            "outside tf s",
+            "emulators",
+            "provider starts",
+            "launch floor s",
+        )
+    ]
+    details: list[str] = []
+    for summary in summaries:
+        run = summary.median_run
+        if run is None:
+            continue
+        loading, other = run.terraform_seconds(True), run.terraform_seconds(False)
+        rows.append(
+            (
+                summary.workflow.title,
+                f"{run.seconds:.1f}",
+                f"{loading:.1f}",
+                f"{other:.1f}",
+                f"{max(run.seconds - loading - other, 0.0):.1f}",
+                str(run.emulator_starts),
+                str(run.provider_launches),
+                _fmt(run.launch_floor),
+            )
+        )
+        slow_steps = sorted(run.steps, key=lambda step: -step[1])[:6]
+        if slow_steps:
+            details.append(
+                f"{summary.workflow.title}: " + "; ".join(f"{title} {sec:.1f} s" for title, sec in slow_steps)
+            )
+        for address, action, seconds in run.slow_resources[:5]:
+            details.append(f"    {action.lower()} {seconds:.0f} s  {address}")
+    return _columns(rows) + ("\n\nslowest steps of the median run:\n" + "\n".join(details) if details else "")
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def report(
+    summaries: Sequence[Summary], machine: dict[str, Any], settings: dict[str, Any], samples: dict[str, list]
+) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "settings": settings,
+        "floor_model": "floor = provider-loading terraform commands x median bare `terraform validate` "
+        "+ emulator start-ups x emulator start-up time, both sampled right after each run",
+        "floor_samples": samples,
+        "workflows": {summary.workflow.key: summary.to_json() for summary in summaries},
+    }
+
+
+# --- the machine --------------------------------------------------------------------------------------
+
+
+def machine_info(terraform: str) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_model": _proc_field("/proc/cpuinfo", "model name"),
+        "memory_gib": None,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "terraform": None,
+        "aws_provider": None,
+        "ministack": None,
+        "load_average_at_start": _load_average(),
+    }
+    memory = _proc_field("/proc/meminfo", "MemTotal")
+    if memory and memory.split()[0].isdigit():
+        info["memory_gib"] = round(int(memory.split()[0]) / 2**20, 1)
+    with contextlib.suppress(OSError, ValueError, KeyError, subprocess.SubprocessError):
+        out = subprocess.run(
+            [terraform, "version", "-json"], capture_output=True, text=True, timeout=30
+        ).stdout
+        info["terraform"] = json.loads(out)["terraform_version"]
+    lock = REPO_ROOT / "terraform" / "envs" / "local" / ".terraform.lock.hcl"
+    with contextlib.suppress(OSError):
+        found = re.search(
+            r'"registry.terraform.io/hashicorp/aws"\s*\{\s*version\s*=\s*"([^"]+)"', lock.read_text()
+        )
+        info["aws_provider"] = found[1] if found else None
+    with contextlib.suppress(Exception):
+        from importlib.metadata import version
+
+        info["ministack"] = version("ministack")
+    return info
+
+
+def _proc_field(path: str, name: str) -> str | None:
+    with contextlib.suppress(OSError):
+        for line in Path(path).read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == name:
+                return value.strip()
+    return None
+
+
+def _load_average() -> float | None:
+    with contextlib.suppress(OSError, AttributeError):
+        return round(os.getloadavg()[0], 2)
+    return None
+
+
+# --- processes a run starts, seen through /proc ---------------------------------------------------------
+
+
+class ProcessWatcher:
+    """Counts emulator launchers and provider plugins started by one run (they carry its marker)."""
+
+    def __init__(self, marker: str, interval: float = 0.1) -> None:
+        self._entry = f"{MARKER_VAR}={marker}".encode()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bench-watcher", daemon=True)
+        self.emulators: set[int] = set()
+        self.providers: set[int] = set()
+
+    def __enter__(self) -> ProcessWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.scan()  # whatever appeared since the last tick
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.scan()
+
+    def scan(self) -> None:
+        for pid, cmdline in _processes():
+            kind = self.emulators if _LAUNCHER_MARK in cmdline else None
+            if kind is None and _PROVIDER_MARK in cmdline:
+                kind = self.providers
+            if kind is not None and pid not in kind and self._carries_marker(pid):
+                kind.add(pid)
+
+    def _carries_marker(self, pid: int) -> bool:
+        try:
+            return self._entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            return False
+
+
+def _processes() -> Iterator[tuple[int, str]]:
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ")
+                    yield int(entry.name), cmdline.decode(errors="replace")
+
+
+def _stop_marked_emulators(prefix: str) -> None:
+    """Stop emulators a run started and left behind (an interrupted test session): by pid, ours only."""
+    entry = f"{MARKER_VAR}={prefix}".encode()
+    for pid, cmdline in _processes():
+        if _LAUNCHER_MARK not in cmdline:
+            continue
+        with contextlib.suppress(OSError):
+            if any(item.startswith(entry) for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")):
+                os.killpg(pid, signal.SIGTERM)
+
+
+# --- the workspace: a copy of the checkout, its own emulator --------------------------------------------
+
+
+class Workspace:
+    """A copy of the working tree where the workflows run, with the shim on PATH and its own emulator."""
+
+    def __init__(self, root: Path, real_terraform: str, logs: Path) -> None:
+        self.root = root
+        self.logs = logs
+        self.port = _free_port()
+        self.marker_prefix = uuid.uuid4().hex[:12]
+        self.shim_log = root.parent / "terraform-calls.log"
+        write_shim(root.parent / "shim", real_terraform, self.shim_log)
+        self.emulator = control.EmulatorConfig(port=self.port, state_dir=root / ".ministack")
+        self.state = "unknown"  # of the stack: "up", "down" or "unknown"
+        self._count = 0
+
+    @classmethod
+    def create(cls, parent: Path, real_terraform: str, logs: Path) -> Workspace:
+        root = parent / "checkout"
+        _copy_working_tree(REPO_ROOT, root)
+        for venv in (".venv", ".venv-checkov"):
+            if (REPO_ROOT / venv).is_dir():
+                (root / venv).symlink_to(REPO_ROOT / venv)  # ./inv rebuilds it in the copy if out of date
+        workspace = cls(root, real_terraform, logs)
+        rc, _ = workspace.inv(("--list",), "setup-list")
+        if rc != 0:
+            raise ProjectError(f"./inv --list failed in the bench copy: see {workspace.logs}/setup-list.log")
+        return workspace
+
+    def env(self, marker: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([str(self.root.parent / "shim"), env.get("PATH", os.defpath)])
+        env[control.PORT_ENV_VAR] = str(self.port)
+        env[control.STATE_DIR_ENV_VAR] = str(self.emulator.state_dir)
+        env[MARKER_VAR] = marker
+        return env
+
+    def tasks(self) -> set[str]:
+        log = self.logs / "setup-list.log"
+        return set(re.findall(r"^ {2}(\S+)", log.read_text(), re.MULTILINE)) if log.is_file() else set()
+
+    def inv(self, args: Sequence[str], label: str) -> tuple[int, float]:
+        """Run ./inv args in the copy, output to logs/label.log; (exit code, seconds)."""
+        rc, seconds, _ = self._run(args, label)
+        return rc, seconds
+
+    def measure(self, workflow: Workflow, run_number: int, command: Sequence[str] = ()) -> RunRecord:
+        """One timed run of the workflow (or of `command`, a fallback) with its commands counted."""
+        label = f"{workflow.key}-{run_number}"
+        self.shim_log.write_text("")
+        load = _load_average()
+        rc, seconds, watcher = self._run(workflow.task, label, command)
+        log_path = self.logs / f"{label}.log"
+        text = log_path.read_text(errors="replace")
+        return RunRecord(
+            workflow=workflow.key,
+            seconds=seconds,
+            exit_code=rc,
+            calls=parse_shim_log(self.shim_log.read_text()),
+            emulator_starts=len(watcher.emulators),
+            provider_launches=len(watcher.providers),
+            steps=parse_steps(text),
+            slow_resources=parse_resource_times(text)[:10],
+            load_average=load,
+            log=str(log_path),
+        )
+
+    def _run(
+        self, args: Sequence[str], label: str, command: Sequence[str] = ()
+    ) -> tuple[int, float, ProcessWatcher]:
+        self._count += 1
+        marker = f"{self.marker_prefix}-{self._count}"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        with open(self.logs / f"{label}.log", "w") as log, ProcessWatcher(marker) as watcher:
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                list(command) or [str(self.root / "inv"), *args],
+                cwd=self.root,
+                env=self.env(marker),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: a timeout or Ctrl-C here stops all of it
+            )
+            try:
+                rc = proc.wait(timeout=RUN_TIMEOUT)
+            except BaseException:
+                _terminate_group(proc)
+                raise
+            seconds = time.monotonic() - started
+        return rc, seconds, watcher
+
+    # -- preconditions (untimed) ---------------------------------------------------------------------
+
+    def make_cold(self) -> None:
+        """Emulator stopped; no emulator state, no .terraform/, no state, no build/."""
+        control.stop(self.emulator)
+        for path in (
+            self.emulator.state_dir,
+            self.root / "build",
+            self.root / "terraform" / "envs" / "local" / ".terraform",
+        ):
+            shutil.rmtree(path, ignore_errors=True)
+        for state in (self.root / "terraform" / "envs" / "local").glob("terraform.tfstate*"):
+            state.unlink()
+        self.state = "down"
+
+    def ensure(self, precondition: str, label: str) -> bool:
+        """Bring the copy into the precondition; False (and a log) when that failed."""
+        if precondition == "cold":
+            self.make_cold()
+            return True
+        if precondition == "up" and self.state != "up":
+            # Deployed is enough: not `up`, whose verify stage may fail without the stack being down.
+            rc, _ = self.inv(("emulator.start",), f"{label}-setup-emulator")
+            if rc == 0:
+                rc, _ = self.inv(("apply",), f"{label}-setup-apply")
+            self.state = "up" if rc == 0 else "unknown"
+            return rc == 0
+        if precondition == "down" and self.state != "down":
+            rc, _ = self.inv(("down",), f"{label}-setup-down")
+            if rc != 0:
+                self.make_cold()
+            self.state = "down"
+        return True
+
+    def after(self, workflow: Workflow, ok: bool) -> None:
+        """The stack's state after a workflow ran."""
+        if workflow.key in ("up-cold", "apply-warm"):
+            self.state = "up" if ok else "unknown"  # verify changes no resource: the state stays
+        elif workflow.key in ("down", "test"):
+            self.state = "down" if ok else "unknown"
+
+    def close(self) -> None:
+        with contextlib.suppress(ProjectError, OSError):
+            control.stop(self.emulator)
+        _stop_marked_emulators(self.marker_prefix)
+
+
+def _copy_working_tree(source: Path, target: Path) -> None:
+    """Tracked and untracked, not ignored files of `source` (what a commit of it now would hold); without
+    git (an unpacked archive), everything but the generated folders."""
+    try:
+        listing = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=source,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(*_GENERATED))
+        return
+    for name in filter(None, listing.split("\0")):
+        origin = source / name
+        if origin.is_file():  # a deleted file is still listed until the deletion is staged
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(origin, target / name)
+
+
+def _terminate_group(proc: subprocess.Popen[Any]) -> None:
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait)
+            return
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((control.HOST, 0))
+        return probe.getsockname()[1]
+
+
+# --- the floor probes -----------------------------------------------------------------------------------
+
+
+class FloorProbe:
+    """Bare `terraform validate` of the local env in a separate copy of terraform/, and a bare emulator
+    start-up: what a workflow cannot avoid paying."""
+
+    def __init__(self, work: Path, real_terraform: str) -> None:
+        self.work = work
+        self.terraform = real_terraform
+        self.envdir = work / "terraform" / "envs" / "local"
+        self.samples: dict[str, list[float]] = {
+            "terraform_validate": [],
+            "validate_provider_launches": [],
+            "emulator_start": [],
+        }
+
+    def prepare(self, source: Path) -> None:
+        shutil.copytree(
+            source / "terraform",
+            self.work / "terraform",
+            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*.tfplan"),
+        )
+        command = [self.terraform, "init", "-input=false", "-no-color", "-lockfile=readonly"]
+        mirror = find_provider_mirror(os.environ)
+        if mirror:
+            command.append(f"-plugin-dir={mirror}")
+        self._terraform(command, "terraform init for the floor probe")
+
+    def validate(self) -> tuple[float, int]:
+        """Seconds of a bare validate, and how many times it started the provider plugin."""
+        marker = uuid.uuid4().hex
+        with ProcessWatcher(marker) as watcher:
+            started = time.monotonic()
+            self._terraform([self.terraform, "validate", "-no-color"], "bare terraform validate", marker)
+            seconds = time.monotonic() - started
+        self.samples["terraform_validate"].append(round(seconds, 2))
+        self.samples["validate_provider_launches"].append(len(watcher.providers))
+        return seconds, len(watcher.providers)
+
+    def emulator_start(self) -> float:
+        state = Path(tempfile.mkdtemp(prefix="emulator-", dir=self.work))
+        cfg = control.EmulatorConfig(port=_free_port(), state_dir=state)
+        started = time.monotonic()
+        try:
+            control.start(cfg)
+            seconds = time.monotonic() - started
+        finally:
+            control.stop(cfg)
+            shutil.rmtree(state, ignore_errors=True)
+        self.samples["emulator_start"].append(round(seconds, 2))
+        return seconds
+
+    def _terraform(self, command: list[str], what: str, marker: str = "") -> None:
+        env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", MARKER_VAR: marker}
+        if not Path(env.get("TF_CLI_CONFIG_FILE", "/")).is_file():
+            env.pop("TF_CLI_CONFIG_FILE", None)  # as ssepatterns.terraform does: a missing one only warns
+        result = subprocess.run(
+            command, cwd=self.envdir, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        if result.returncode != 0:
+            raise ProjectError(f"{what} failed (exit {result.returncode}):\n{result.stderr[-2000:]}")
+
+
+# --- the bench ------------------------------------------------------------------------------------------
+
+
+def run(
+    runs: int = 3,
+    json_path: Path | None = None,
+    *,
+    test_runs: int | None = None,
+    only: Sequence[str] | None = None,
+    keep: bool = False,
+) -> int:
+    """Measure the workflows `runs` times each (`./inv test` `test_runs` times, default `runs`), print
+    the table and the breakdown, write the JSON. `only`: workflow keys to measure (default all).
+    0 when every run succeeded, 1 otherwise (targets missed still give 0: the table says so)."""
+    if runs < 1 or (test_runs is not None and test_runs < 1):
+        raise ProjectError("--runs must be 1 or more")
+    if not Path("/proc/self").exists():
+        raise ProjectError("the bench reads /proc: it runs on Linux only")
+    selected = [w for w in WORKFLOWS if only is None or w.key in only]
+    unknown = set(only or ()) - {w.key for w in WORKFLOWS}
+    if unknown:
+        raise ProjectError(f"unknown workflow(s) {sorted(unknown)}: choose from {[w.key for w in WORKFLOWS]}")
+    real_terraform = shutil.which("terraform")
+    if real_terraform is None:
+        raise ProjectError("terraform not found on PATH: install Terraform >= 1.11")
+    json_path = Path(json_path) if json_path else BUILD_DIR / "bench" / "bench.json"
+    logs = BUILD_DIR / "bench" / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    machine = machine_info(real_terraform)
+    print(
+        f"bench: {machine['cpus_usable']} CPUs ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
+        f"load average {machine['load_average_at_start']}; logs in {logs}",
+        flush=True,
+    )
+
+    work = Path(tempfile.mkdtemp(prefix="sse-bench-"))
+    summaries = {w.key: Summary(w, []) for w in selected}
+    workspace: Workspace | None = None
+    try:
+        probe = FloorProbe(work / "floor", real_terraform)
+        probe.prepare(REPO_ROOT)
+        workspace = Workspace.create(work, real_terraform, logs)
+        available = workspace.tasks()
+        for summary in summaries.values():
+            workflow = summary.workflow
+            if workflow.task[0] not in available:
+                if workflow.fallback:
+                    summary.command = workflow.fallback
+                    summary.note = f"no ./inv {workflow.task[0]} yet: measured {' '.join(workflow.fallback)}"
+                else:
+                    summary.skipped = f"no task `{workflow.task[0]}` in ./inv --list"
+        plan = _schedule(selected, runs, test_runs or runs)
+        for number, workflow in plan:
+            summary = summaries[workflow.key]
+            if summary.skipped:
+                continue
+            _measure_once(workspace, probe, summary, number)
+        machine["load_average_at_end"] = _load_average()
+        settings = {
+            "runs": runs,
+            "test_runs": test_runs or runs,
+            "workflows": [w.key for w in selected],
+            "where": "a temporary copy of the working tree (git ls-files -co --exclude-standard), "
+            "its own emulator on a free port",
+            "provider_mirror": str(find_provider_mirror(os.environ) or ""),
+            "tf_plugin_cache_dir": os.environ.get("TF_PLUGIN_CACHE_DIR"),
+        }
+        result = report(list(summaries.values()), machine, settings, probe.samples)
+    finally:
+        if workspace is not None:
+            workspace.close()
+        if keep:
+            print(f"bench: kept the workspace {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    ordered = list(summaries.values())
+    print("\n" + render_table(ordered))
+    print("\n" + render_breakdown(ordered))
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nreport: {json_path}")
+    return 0 if all(run.ok for s in ordered for run in s.runs) else 1
+
+
+def _schedule(selected: Sequence[Workflow], runs: int, test_runs: int) -> list[tuple[int, Workflow]]:
+    """Rounds of up, apply, verify, down (each leaves the next one's precondition), then the others."""
+    chosen = {w.key: w for w in selected}
+    plan = [(n, chosen[key]) for n in range(1, runs + 1) for key in _ROUNDS if key in chosen]
+    for workflow in selected:
+        if workflow.key not in _ROUNDS:
+            count = test_runs if workflow.key == "test" else runs
+            plan += [(n, workflow) for n in range(1, count + 1)]
+    return plan
+
+
+def _measure_once(workspace: Workspace, probe: FloorProbe, summary: Summary, number: int) -> None:
+    workflow = summary.workflow
+    label = f"{workflow.key}-{number}"
+    if not workspace.ensure(workflow.precondition, label):
+        print(f"  {workflow.title} run {number}: precondition failed, see {label}-setup-*.log", flush=True)
+        summary.runs.append(RunRecord(workflow.key, 0.0, -1, log=str(workspace.logs)))
+        return
+    record = workspace.measure(workflow, number, summary.command)
+    workspace.after(workflow, record.ok)
+    if record.ok and record.provider_commands:
+        record.validate_seconds, record.validate_launches = probe.validate()
+    if record.ok and record.emulator_starts:
+        record.emulator_start_seconds = probe.emulator_start()
+    summary.runs.append(record)
+    status = "ok" if record.ok else f"FAILED (exit {record.exit_code}, see {record.log})"
+    print(
+        f"  {workflow.title} run {number}: {record.seconds:.1f} s, terraform {record.provider_commands}/"
+        f"{len(record.calls)}, floor {_fmt(record.floor, ' s')}, {status}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":  # development: python -m ssepatterns.bench [runs] [workflow ...]
+    sys.exit(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1, None, only=sys.argv[2:] or None))

@@ -1,0 +1,1 @@
+"""Plan-level assertions: each root config planned once per session, checked against inventories."""

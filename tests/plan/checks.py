@@ -1,0 +1,244 @@
+"""The checks, as functions that return findings (one line each) instead of asserting.
+
+Why: the same checks run on the real plans (tests assert no findings) and on a deliberately broken
+copy (test_mutations.py asserts that each breakage produces a finding), so the suite's teeth are
+themselves tested.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .fixtures import INVENTORY_DIR, PlannedEnv
+from .hcl import HclError
+from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
+
+SCOPES = ("all", "local", "aws")
+SECTIONS = ("counts", "values", "outputs", "configuration", "snapshot")
+
+
+def inventory_files() -> list[Path]:
+    return sorted(INVENTORY_DIR.glob("*.yaml"))
+
+
+def inventory_mismatches(planned: PlannedEnv, path: Path) -> list[str]:
+    """Every expectation of one inventory file that the plan of `planned` does not meet."""
+    document = load(path)
+    found: list[str] = []
+    for scope, sections in document.items():
+        if scope.startswith("x-"):  # anchor holders
+            continue
+        if scope not in SCOPES:
+            raise ValueError(f"{path.name}: unknown scope {scope!r} (one of {', '.join(SCOPES)}, or x-...)")
+        if scope not in ("all", planned.name):
+            continue
+        for section, expectations in sections.items():
+            if section not in SECTIONS:
+                raise ValueError(
+                    f"{path.name}: unknown section {scope}.{section} (one of {', '.join(SECTIONS)})"
+                )
+            expected = substitute(expectations, planned.facts, f"{path.name}: {scope}.{section}")
+            found += [f"{path.name}: {line}" for line in _section(planned, section, expected)]
+    return found
+
+
+def _section(planned: PlannedEnv, section: str, expectations: dict[str, Any]) -> list[str]:
+    if section == "counts":
+        managed = Counter(
+            change["type"] for change in planned.plan["resource_changes"] if change["mode"] == "managed"
+        )
+        return [
+            f"count of {kind}: expected {count}, planned {managed[kind]}"
+            for kind, count in expectations.items()
+            if managed[kind] != count
+        ]
+    if section == "snapshot":
+        found: list[str] = []
+        for module_key, expected in expectations.items():
+            try:
+                tree = planned.snapshot(module_key)
+            except HclError as error:
+                found.append(f"snapshot of module {module_key!r}: {error}")
+                continue
+            found += mismatches(expected, tree, f"snapshot[{module_key}]")
+        return found
+    collection = {
+        "values": planned.resources,
+        "outputs": planned.outputs,
+        "configuration": planned.configuration,
+    }[section]
+    found = []
+    for address, expected in expectations.items():
+        if expected is ABSENT:
+            if address in collection:
+                found.append(f"{address}: expected absent from the plan's {section}, but it is there")
+        elif address not in collection:
+            found.append(f"{address}: not in the plan's {section}")
+        else:
+            found += mismatches(expected, collection[address], address)
+    return found
+
+
+# --------------------------------------------------------------------------- no key in the plan
+
+# What a leaked SSE-C key looks like: 32 characters of lowercase letters and digits. Runs are
+# matched at any length >= 32 (in the binary plan a string sits next to arbitrary bytes) and kept
+# when they hold a digit and a letter beyond f: pure hex (digests) is not a key, and a random key
+# of this alphabet is pure hex with probability (16/36)^32, about 5e-12.
+_KEY_RUN = re.compile(r"[a-z0-9]{32,}")
+_KEY_RUN_BYTES = re.compile(rb"[a-z0-9]{32,}")
+
+
+def looks_like_key(run: str) -> bool:
+    return bool(re.search(r"[0-9]", run) and re.search(r"[g-z]", run))
+
+
+def key_like_runs(text: str) -> list[str]:
+    return [run for run in _KEY_RUN.findall(text) if looks_like_key(run)]
+
+
+def secret_findings(planned: PlannedEnv) -> list[str]:
+    """Anything in the plan JSON or in any member of the binary plan that looks like an SSE-C key."""
+    found = [f"plan JSON: {_redact(run)} looks like an SSE-C key" for run in key_like_runs(planned.plan_json)]
+    with zipfile.ZipFile(planned.plan_file) as archive:
+        for name in archive.namelist():
+            for run in _KEY_RUN_BYTES.findall(archive.read(name)):
+                if looks_like_key(run.decode()):
+                    found.append(f"binary plan {name}: {_redact(run.decode())} looks like an SSE-C key")
+    raw = planned.plan_file.read_bytes()  # the zip's own bytes, e.g. a stored (uncompressed) member
+    found += [
+        f"binary plan file: {_redact(run.decode())} looks like an SSE-C key"
+        for run in _KEY_RUN_BYTES.findall(raw)
+        if looks_like_key(run.decode())
+    ]
+    return found
+
+
+def _redact(run: str) -> str:
+    """Enough to find it, not enough to use it."""
+    return f"{run[:4]}…({len(run)} characters)"
+
+
+# --------------------------------------------------------------------------- identity policies
+
+IDENTITY_POLICY_TYPES = (
+    "aws_iam_role_policy",
+    "aws_iam_user_policy",
+    "aws_iam_group_policy",
+    "aws_iam_policy",
+)
+# Actions that support no resource-level permission: IAM accepts only "*" as their resource.
+RESOURCELESS_ACTIONS = frozenset({"secretsmanager:GetRandomPassword"})
+# Object-level S3 actions: their resource is "<bucket ARN>/<key>", and "<bucket ARN>/*" means
+# "the objects of this bucket", the narrowest grant that does not name each key.
+S3_OBJECT_ACTIONS = frozenset(
+    {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}
+)
+# AWS managed policies allowed on the stack's principals, with what they grant.
+ACCEPTED_MANAGED_POLICIES = {
+    "arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": (
+        "logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents on * (AWS managed; see README)"
+    ),
+}
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+
+
+def wildcard_findings(planned: PlannedEnv) -> list[str]:
+    """Wildcards in the identity policies this configuration defines (inline role/user/group policies
+    and customer managed policies), statement by statement, and unexpected managed attachments.
+
+    Allowed, and only where they are the narrowest grant IAM can express: "*" as the resource of
+    RESOURCELESS_ACTIONS, "<bucket ARN>/*" as the resource of S3_OBJECT_ACTIONS. No wildcard in an
+    action, ever; no NotAction or NotResource. Unknown resources are judged on their expression in
+    the configuration snapshot."""
+    found: list[str] = []
+    configuration = planned.configuration
+    for address, resource in configuration.items():
+        if resource.get("mode") != "managed" or resource.get("type") not in IDENTITY_POLICY_TYPES:
+            continue
+        references = resource["expressions"].get("policy", {}).get("references", [])
+        documents = [
+            r[: -len(".json")]
+            for r in references
+            if r.startswith("data.aws_iam_policy_document.") and r.endswith(".json")
+        ]
+        if len(documents) != 1:
+            found.append(
+                f"{address}: its policy is not one aws_iam_policy_document (references {references})"
+            )
+            continue
+        module_path = address[: -len(resource["address"])]
+        found += _document_wildcards(planned, module_path, documents[0])
+    partition = planned.facts["partition"]
+    accepted = {arn.format(partition=partition) for arn in ACCEPTED_MANAGED_POLICIES}
+    for address, view in planned.resources.items():
+        attachment = re.search(r"\.aws_iam_(role|user|group)_policy_attachment\.", "." + address)
+        if attachment and view.get("policy_arn") not in accepted:
+            found.append(f"{address}: managed policy {view.get('policy_arn')!r} is not an accepted one")
+    return found
+
+
+def _document_wildcards(planned: PlannedEnv, module_path: str, document: str) -> list[str]:
+    config_address = module_path + document
+    instances = [a for a in planned.resources if _INSTANCE_KEY.sub("", a) == config_address]
+    if not instances:
+        return [f"{config_address}: no planned instance of this identity policy document"]
+    module_key = ".".join(re.findall(r"module\.([^.\[]+)", module_path))
+    _, name = document.rsplit(".", 1)
+    sources = _statement_sources(planned, module_key, name)
+    found: list[str] = []
+    for instance in instances:
+        for statement in planned.resources[instance].get("statement") or []:
+            if statement.get("effect") != "Allow":
+                continue
+            where = f"{instance}, statement {statement.get('sid')}"
+            actions = statement.get("actions") or []
+            if actions is UNKNOWN or UNKNOWN in actions:
+                found.append(f"{where}: actions unknown until apply")
+                continue
+            found += [f'{where}: wildcard action "{a}"' for a in actions if "*" in a or "?" in a]
+            for key in ("not_actions", "not_resources"):
+                if statement.get(key):
+                    found.append(f"{where}: {key} {statement[key]} (grants everything else)")
+            found += _resource_wildcards(
+                where, set(actions), statement.get("resources"), sources.get(statement.get("sid"))
+            )
+    return found
+
+
+def _resource_wildcards(where: str, actions: set[str], resources: Any, source: str | None) -> list[str]:
+    resourceless = actions <= RESOURCELESS_ACTIONS
+    objects = actions <= S3_OBJECT_ACTIONS
+    known = [] if resources is UNKNOWN else [r for r in resources or [] if r is not UNKNOWN]
+    found: list[str] = []
+    for resource in known:
+        if resource == "*" and resourceless:
+            continue
+        if objects and re.fullmatch(r"arn:[a-z-]+:s3:::[a-z0-9.-]+/\*", resource):
+            continue
+        if "*" in resource or "?" in resource:
+            found.append(f'{where}: wildcard resource "{resource}"')
+    if resources is UNKNOWN or UNKNOWN in (resources or []):
+        if source is None:
+            return [*found, f"{where}: resources unknown until apply, and not found in the snapshot"]
+        text = source
+        if resourceless:
+            text = text.replace('"*"', "")
+        if objects:
+            text = re.sub(r'/\*"', '"', text)
+        if "*" in text or "?" in text:
+            found.append(f"{where}: wildcard in the resources expression {source}")
+    return found
+
+
+def _statement_sources(planned: PlannedEnv, module_key: str, name: str) -> dict[str, str]:
+    """The resources expression of each statement of a policy document, by its Sid."""
+    block = planned.snapshot(module_key).get(f'data "aws_iam_policy_document" "{name}"', {})
+    statements = list(block.get("statement", []))
+    for dynamic in block.get('dynamic "statement"', []):
+        statements += dynamic.get("content", [])
+    return {s.get("sid", "").strip('"'): s.get("resources", "") for s in statements}

@@ -1,0 +1,30 @@
+"""Every inventory file (expected values as YAML, see README.md) against the plan of each env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .checks import inventory_files, inventory_mismatches
+from .fixtures import ENVS, PlannedEnvs
+
+pytestmark = pytest.mark.plan
+
+
+@pytest.mark.parametrize("inventory", inventory_files(), ids=lambda path: path.stem)
+@pytest.mark.parametrize("env", ENVS)
+def test_plan_matches_inventory(planned: PlannedEnvs, env: str, inventory: Path) -> None:
+    found = inventory_mismatches(planned[env], inventory)
+    assert not found, f"the {env} plan does not match {inventory.name}:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_plan_only_creates(planned: PlannedEnvs, env: str) -> None:
+    """A plan from no state creates everything: anything else means the inputs were not isolated."""
+    others = {
+        address: actions
+        for address, actions in planned[env].actions.items()
+        if actions not in (["create"], ["read"])
+    }
+    assert not others, f"unexpected actions in the {env} plan: {others}"
