@@ -64,7 +64,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,8 @@ class TerraformCall:
     exit_code: int
     started: float  # epoch seconds
     seconds: float
+    pid: int = 0  # the shim's: the provider plugins' grandparent
+    provider_launches: int | None = None  # plugin starts seen under this command; None: not watched
 
     @property
     def subcommand(self) -> str:
@@ -159,6 +161,10 @@ class TerraformCall:
 
     @property
     def loads_provider(self) -> bool:
+        """Seen starting the provider, or (not watched) a subcommand that does. The observation wins:
+        a `plan` of a configuration without providers (a unit test's) costs no start-up."""
+        if self.provider_launches is not None:
+            return self.provider_launches > 0
         return loads_provider(self.args)
 
 
@@ -181,7 +187,7 @@ start=$(date +%s.%N)
 rc=$?
 end=$(date +%s.%N)
 IFS=$(printf '\\037')
-printf '%s\\t%s\\t%s\\t%s\\t%s\\n' "$start" "$end" "$rc" "$PWD" "$*" >> {log}
+printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$start" "$end" "$rc" "$$" "$PWD" "$*" >> {log}
 exit $rc
 """
 
@@ -203,15 +209,15 @@ def parse_shim_log(text: str) -> list[TerraformCall]:
     """The commands in a shim log; a malformed line (an argument with a newline in it) is skipped."""
     calls = []
     for line in text.splitlines():
-        fields = line.split("\t", 4)
-        if len(fields) != 5:
+        fields = line.split("\t", 5)
+        if len(fields) != 6:
             continue
         try:
-            start, end, code = float(fields[0]), float(fields[1]), int(fields[2])
+            start, end, code, pid = float(fields[0]), float(fields[1]), int(fields[2]), int(fields[3])
         except ValueError:
             continue
-        args = tuple(arg for arg in fields[4].split("\x1f") if arg) if fields[4] else ()
-        calls.append(TerraformCall(args, fields[3], code, start, max(end - start, 0.0)))
+        args = tuple(arg for arg in fields[5].split("\x1f") if arg)
+        calls.append(TerraformCall(args, fields[4], code, start, max(end - start, 0.0), pid))
     return sorted(calls, key=lambda call: call.started)
 
 
@@ -304,13 +310,12 @@ class RunRecord:
             self.provider_launches, per_launch, self.emulator_starts, self.emulator_start_seconds
         )
 
-    def terraform_seconds(self, provider_loading: bool) -> float:
-        """Wall time during which at least one (provider-loading, or other) terraform command ran."""
-        return busy_seconds(
-            (call.started, call.started + call.seconds)
-            for call in self.calls
-            if call.loads_provider == provider_loading
-        )
+    def terraform_seconds(self) -> tuple[float, float]:
+        """Wall time with a provider-loading terraform command running, and with only cheap ones
+        running: with the rest of the run, a partition of its time even when commands overlap."""
+        spans = [(call.started, call.started + call.seconds, call.loads_provider) for call in self.calls]
+        loading = busy_seconds((start, end) for start, end, loads in spans if loads)
+        return loading, busy_seconds((start, end) for start, end, _ in spans) - loading
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -323,8 +328,8 @@ class RunRecord:
             "emulator_start_seconds": _rounded(self.emulator_start_seconds),
             "emulator_starts": self.emulator_starts,
             "provider_launches": self.provider_launches,
-            "terraform_provider_loading_seconds": round(self.terraform_seconds(True), 2),
-            "terraform_other_seconds": round(self.terraform_seconds(False), 2),
+            "terraform_provider_loading_seconds": round(self.terraform_seconds()[0], 2),
+            "terraform_other_seconds": round(self.terraform_seconds()[1], 2),
             "terraform_commands": [
                 {
                     "args": list(call.args),
@@ -332,6 +337,7 @@ class RunRecord:
                     "exit_code": call.exit_code,
                     "seconds": round(call.seconds, 2),
                     "loads_provider": call.loads_provider,
+                    "provider_launches": call.provider_launches,
                 }
                 for call in self.calls
             ],
@@ -375,12 +381,18 @@ class Summary:
         return [run for run in self.runs if run.ok]
 
     @property
+    def measured(self) -> list[RunRecord]:
+        """The successful runs; when none succeeded, the failed ones that got going (their time still
+        says something, and the table flags it), rather than no figure at all."""
+        return self.ok_runs or [run for run in self.runs if run.seconds > 0]
+
+    @property
     def median_seconds(self) -> float | None:
-        return median(run.seconds for run in self.ok_runs)
+        return median(run.seconds for run in self.measured)
 
     @property
     def floor(self) -> float | None:
-        return median(run.floor for run in self.ok_runs)
+        return median(run.floor for run in self.measured)
 
     @property
     def ratio(self) -> float | None:
@@ -396,11 +408,11 @@ class Summary:
     def median_run(self) -> RunRecord | None:
         """The successful run closest to the median: its steps explain the median."""
         seconds = self.median_seconds
-        return None if seconds is None else min(self.ok_runs, key=lambda run: abs(run.seconds - seconds))
+        return None if seconds is None else min(self.measured, key=lambda run: abs(run.seconds - seconds))
 
     def counts(self) -> str:
         """provider-loading/all terraform commands; a range when runs differed."""
-        runs = self.ok_runs or self.runs
+        runs = self.measured
         if not runs:
             return "-"
         loading = sorted({run.provider_commands for run in runs})
@@ -418,6 +430,7 @@ class Summary:
             "skipped": self.skipped or None,
             "runs": [run.to_json() for run in self.runs],
             "failed_runs": len(self.runs) - len(self.ok_runs),
+            "figures_from_failed_runs": bool(self.runs) and not self.ok_runs,
             "median_seconds": _rounded(self.median_seconds),
             "floor_seconds": _rounded(self.floor),
             "ratio": _rounded(self.ratio),
@@ -460,7 +473,9 @@ def render_table(summaries: Sequence[Summary]) -> str:
         failed = len(summary.runs) - len(summary.ok_runs)
         verdict = "-" if met is None else ("yes" if met else "no")
         if failed:
-            verdict += f" ({failed}/{len(summary.runs)} runs failed)"
+            verdict += f" ({failed}/{len(summary.runs)} runs failed" + (
+                ", figures from them)" if failed == len(summary.runs) else ")"
+            )
         rows.append(
             (
                 summary.workflow.title,
@@ -494,7 +509,7 @@ def render_breakdown(summaries: Sequence[Summary]) -> str:
         run = summary.median_run
         if run is None:
             continue
-        loading, other = run.terraform_seconds(True), run.terraform_seconds(False)
+        loading, other = run.terraform_seconds()
         rows.append(
             (
                 summary.workflow.title,
@@ -605,7 +620,7 @@ class ProcessWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-watcher", daemon=True)
         self.emulators: set[int] = set()
-        self.providers: set[int] = set()
+        self.providers: dict[int, int] = {}  # plugin pid -> its grandparent (the shim around terraform)
 
     def __enter__(self) -> ProcessWatcher:
         self._thread.start()
@@ -622,17 +637,26 @@ class ProcessWatcher:
 
     def scan(self) -> None:
         for pid, cmdline in _processes():
-            kind = self.emulators if _LAUNCHER_MARK in cmdline else None
-            if kind is None and _PROVIDER_MARK in cmdline:
-                kind = self.providers
-            if kind is not None and pid not in kind and self._carries_marker(pid):
-                kind.add(pid)
+            if _LAUNCHER_MARK in cmdline and pid not in self.emulators and self._carries_marker(pid):
+                self.emulators.add(pid)
+            elif _PROVIDER_MARK in cmdline and pid not in self.providers and self._carries_marker(pid):
+                self.providers[pid] = _parent(_parent(pid))
+
+    def launches_by_shim(self) -> Counter[int]:
+        return Counter(self.providers.values())
 
     def _carries_marker(self, pid: int) -> bool:
         try:
             return self._entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             return False
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _processes() -> Iterator[tuple[int, str]]:
@@ -714,7 +738,10 @@ class Workspace:
             workflow=workflow.key,
             seconds=seconds,
             exit_code=rc,
-            calls=parse_shim_log(self.shim_log.read_text()),
+            calls=[
+                replace(call, provider_launches=watcher.launches_by_shim()[call.pid])
+                for call in parse_shim_log(self.shim_log.read_text())
+            ],
             emulator_starts=len(watcher.emulators),
             provider_launches=len(watcher.providers),
             steps=parse_steps(text),
@@ -999,9 +1026,9 @@ def _measure_once(workspace: Workspace, probe: FloorProbe, summary: Summary, num
         return
     record = workspace.measure(workflow, number, summary.command)
     workspace.after(workflow, record.ok)
-    if record.ok and record.provider_commands:
+    if record.provider_commands:
         record.validate_seconds, record.validate_launches = probe.validate()
-    if record.ok and record.emulator_starts:
+    if record.emulator_starts:
         record.emulator_start_seconds = probe.emulator_start()
     summary.runs.append(record)
     status = "ok" if record.ok else f"FAILED (exit {record.exit_code}, see {record.log})"

@@ -13,8 +13,11 @@ rewritten, and a reader must know which key that was. So:
   content type copied, the tag replaced) — a copy is atomic, so each object is always readable with
   the key its tag names; it repeats passes until one finds nothing left, which catches objects a
   writer put under the old key while the pass ran; (3) retires the old version (removes AWSPREVIOUS).
-* A rotation is in progress while a version carries AWSPREVIOUS. Running the task again resumes it
-  (no new key); `resume_only` completes an interrupted one and otherwise does nothing, and says so.
+* A run first looks for objects that are not under the current key (a rotation that was interrupted,
+  or a key changed elsewhere, e.g. by Terraform's key_version). If there are any, it completes that
+  rotation and creates no new key: starting one would move the AWSPREVIOUS label off a version those
+  objects still need. Otherwise it starts a new rotation. With `resume_only` it never starts one: when
+  everything is already under the current key it does nothing, and says so.
 * One rotation at a time: a lock object (written with If-None-Match: *, so only one writer can create
   it) holds a lease that the running rotation renews; a later run refuses while the lease is live and
   takes over an expired one (a rotation that died), with If-Match on the stale lock's ETag.
@@ -198,6 +201,17 @@ class Rotation:
                 if not obj["Key"].startswith(LOCK_PREFIX):
                     yield obj
 
+    def _count_not_under(self, version: str) -> int:
+        """Objects not under `version`'s key (an untagged object is probed with that key)."""
+        stale = 0
+        for obj in self.objects():
+            tagged = sse_c_secret.key_version_of(self.s3, self.bucket, obj["Key"])
+            if tagged == version:
+                continue
+            if tagged is not None or self._source_version(obj["Key"], None, [version]) is None:
+                stale += 1
+        return stale
+
     def _source_version(self, key: str, tagged: str | None, candidates: list[str]) -> str | None:
         """The version whose key decrypts the object: its tag, else the first key a HEAD accepts."""
         if tagged is not None:
@@ -242,8 +256,13 @@ class Rotation:
             current = next(v for v, labels in versions.items() if CURRENT in labels)
             previous = next((v for v, labels in versions.items() if PREVIOUS in labels), None)
             summary = Summary(started_new_rotation=False, current_version=current, retired_version=None)
-            if previous is not None:
-                self.out(f"resuming the rotation from key version {previous} to {current}")
+            stale = self._count_not_under(current)
+            if stale:
+                # An interrupted rotation (or a key changed elsewhere): complete it, no new key. A new
+                # key now would take the AWSPREVIOUS label off a version that objects still need.
+                self.out(
+                    f"completing an unfinished rotation: {stale} object(s) not under key version {current}"
+                )
             elif resume_only:
                 self.out(f"no rotation in progress: key version {current} is current")
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ssepatterns.verify.marks import check, not_applicable
@@ -110,3 +112,38 @@ def test_sse_c_block_setting(verify, s3, buckets, pattern, blocked):
     )
     observed = verify.observe(f"BlockedEncryptionTypes = {', '.join(types) or 'absent'}")
     assert observed == f"BlockedEncryptionTypes = {blocked}"
+
+
+@check(
+    "sse-kms-cmk.key-policy",
+    "sse-kms-cmk",
+    "use allowed only with kms:CallerAccount = <account> and kms:ViaService = s3.<region>.amazonaws.com",
+)
+def test_cmk_key_policy_restricts_use_to_s3_in_this_region(verify, target, outputs):
+    kms = target.client("kms")
+    policy = json.loads(
+        kms.get_key_policy(KeyId=outputs["customer_managed_key"]["arn"], PolicyName="default")["Policy"]
+    )
+    conditions = [
+        s.get("Condition", {}).get("StringEquals", {})
+        for s in policy["Statement"]
+        if s["Effect"] == "Allow" and "kms:ViaService" in s.get("Condition", {}).get("StringEquals", {})
+    ]
+    found = [
+        f"kms:CallerAccount = {c.get('kms:CallerAccount')} and kms:ViaService = {c.get('kms:ViaService')}"
+        for c in conditions
+    ]
+    observed = verify.observe("; ".join(found) or "no statement conditioned on kms:ViaService")
+    via_service = f"s3.{outputs['region']}.amazonaws.com"
+    expected = f"kms:CallerAccount = {outputs['account_id']} and kms:ViaService = {via_service}"
+    assert found == [expected], observed
+
+
+@check("sse-kms-cmk.key-rotation", "sse-kms-cmk", "automatic key rotation enabled")
+def test_cmk_rotation_is_enabled(verify, target, outputs):
+    kms = target.client("kms")
+    enabled = kms.get_key_rotation_status(KeyId=outputs["customer_managed_key"]["arn"])["KeyRotationEnabled"]
+    observed = verify.observe(
+        "automatic key rotation enabled" if enabled else "automatic key rotation disabled"
+    )
+    assert enabled, observed

@@ -72,13 +72,23 @@ def test_the_shim_logs_each_command_and_passes_everything_through(tmp_path: Path
     calls = bench.parse_shim_log(log.read_text())
     assert [c.args for c in calls] == [("plan", "-out=a b.tfplan", "-no-color"), ("version",)]
     assert calls[0].exit_code == 3 and calls[0].cwd == str(workdir) and calls[0].seconds >= 0
-    assert [c.loads_provider for c in calls] == [True, False]
+    assert calls[0].pid > 0 and calls[0].pid != calls[1].pid
+    assert [c.loads_provider for c in calls] == [True, False]  # not watched: by subcommand
 
 
 def test_the_shim_log_parser_skips_broken_lines_and_sorts_by_start():
-    text = "20.0\t21.5\t0\t/a\tapply\x1fp\nnot a line\n10.0\t17.0\t2\t/a\tplan\x1f-out=p\nx\ty\tz\t/a\tplan\n"
+    text = "20.0\t21.5\t0\t7\t/a\tapply\x1fp\nnot a line\n10.0\t17.0\t2\t8\t/a\tplan\x1f-out=p\n"
+    text += "x\ty\tz\t9\t/a\tplan\n"
     calls = bench.parse_shim_log(text)
-    assert [(c.subcommand, c.exit_code, c.seconds) for c in calls] == [("plan", 2, 7.0), ("apply", 0, 1.5)]
+    assert [(c.subcommand, c.exit_code, c.seconds, c.pid) for c in calls] == [
+        ("plan", 2, 7.0, 8),
+        ("apply", 0, 1.5, 7),
+    ]
+
+
+def test_a_command_seen_starting_no_provider_does_not_count_as_provider_loading():
+    assert TerraformCall(("plan",), "/x", 0, 0, 0.1, provider_launches=0).loads_provider is False
+    assert TerraformCall(("output",), "/x", 0, 0, 0.1, provider_launches=1).loads_provider is True
 
 
 def test_busy_seconds_is_the_union_of_intervals():
@@ -118,6 +128,13 @@ def test_a_summary_compares_the_median_with_the_median_floor_of_successful_runs(
     assert summary.median_run is summary.runs[2]
 
 
+def test_when_every_run_failed_the_figures_come_from_the_failed_runs_and_say_so():
+    summary = Summary(APPLY, [record(20.0, call("plan"), validate=8.0, code=1), record(0.0, code=-1)])
+    assert summary.median_seconds == 20.0 and summary.floor == 8.0
+    assert "no (2/2 runs failed, figures from them)" in bench.render_table([summary])
+    assert bench.report([summary], {}, {}, {})["workflows"]["apply-warm"]["figures_from_failed_runs"] is True
+
+
 def test_targets_in_seconds_need_no_floor():
     summary = Summary(VERIFY, [record(11.0, call("output"), validate=None), record(13.0, validate=None)])
     assert summary.floor is None and summary.ratio is None
@@ -154,7 +171,8 @@ def test_the_breakdown_splits_terraform_time_from_the_rest():
         "apply-warm",
         12.0,
         0,
-        calls=[call("version", seconds=0.1, started=0), call("plan", seconds=10, started=1)],
+        calls=[call("version", seconds=0.1, started=0), call("plan", seconds=10, started=1)]
+        + [call("output", seconds=1, started=5)],  # overlaps the plan: not counted twice
         validate_seconds=6.0,
         validate_launches=2,
         provider_launches=3,
@@ -216,3 +234,27 @@ def test_the_schedule_runs_rounds_first_then_the_standalone_workflows():
         (2, "test-plan"),
         (1, "test"),
     ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="the watcher reads /proc")
+def test_provider_starts_are_attributed_to_the_terraform_command_that_made_them(tmp_path: Path):
+    real = tmp_path / "real"
+    real.mkdir()
+    plugin = real / "terraform-provider-fake"
+    plugin.write_text("#!/bin/sh\nsleep 0.6\n")
+    fake = real / "terraform"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = plan ]; then {plugin}; {plugin}; fi\nexit 0\n')
+    for script in (plugin, fake):
+        script.chmod(0o755)
+    log = tmp_path / "calls.log"
+    shim = bench.write_shim(tmp_path / "shim", str(fake), log)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", bench.MARKER_VAR: "m1"}
+
+    with bench.ProcessWatcher("m1", interval=0.05) as watcher:
+        for args in (["plan"], ["output"]):
+            subprocess.run(["terraform", *args], env=env, check=True)
+
+    calls = bench.parse_shim_log(log.read_text())
+    launches = watcher.launches_by_shim()
+    assert [launches[c.pid] for c in calls] == [2, 0]
+    assert len(watcher.providers) == 2 and not watcher.emulators

@@ -39,10 +39,16 @@ def cfg(tmp_path: Path) -> EmulatorConfig:
 
 def test_config_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(control.PORT_ENV_VAR, raising=False)
+    monkeypatch.delenv(control.STATE_DIR_ENV_VAR, raising=False)
     cfg = EmulatorConfig.from_env()
     assert (cfg.port, cfg.state_dir, cfg.region) == (4566, EMULATOR_STATE_DIR, "us-east-1")
     assert cfg.endpoint == "https://127.0.0.1:4566"
     assert cfg.ca_bundle.parent == cfg.pid_file.parent == cfg.log_file.parent == EMULATOR_STATE_DIR
+
+
+def test_config_state_dir_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv(control.STATE_DIR_ENV_VAR, str(tmp_path))
+    assert EmulatorConfig.from_env().state_dir == tmp_path.resolve()
 
 
 def test_config_port_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

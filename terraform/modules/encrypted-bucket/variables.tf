@@ -1,3 +1,14 @@
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which a lifecycle rule aborts an unfinished multipart upload (and deletes its parts), or null for no lifecycle rule. Off by default: hashicorp/aws waits about a minute for a new lifecycle configuration to read back steadily."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days == null || try(var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days, false)
+    error_message = "abort_incomplete_multipart_upload_days must be null or a whole number of days, 1 or more."
+  }
+}
+
 variable "bucket_name" {
   description = "Name of the bucket (globally unique on AWS)."
   type        = string

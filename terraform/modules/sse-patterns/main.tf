@@ -58,6 +58,8 @@ module "bucket" {
   sse_c              = each.value.sse_c
   force_destroy      = var.force_destroy
   tags               = merge(var.tags, { "sse-pattern" = each.key })
+
+  abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
 }
 
 module "sse_c_key_secret" {

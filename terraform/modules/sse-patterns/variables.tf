@@ -1,3 +1,9 @@
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which every bucket aborts unfinished multipart uploads, or null (default) for no lifecycle rule (see encrypted-bucket)."
+  type        = number
+  default     = null
+}
+
 variable "bucket_name_infix" {
   description = "Inserted between the prefix and the pattern in bucket names, e.g. the account id to make them globally unique (\"\" for none)."
   type        = string
