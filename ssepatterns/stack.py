@@ -16,9 +16,14 @@ from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
 from ssepatterns.paths import ENVS_DIR, TERRAFORM_DIR
-from ssepatterns.provider_mirror import find_provider_mirror
+from ssepatterns.provider_mirror import (
+    AWS_PROVIDER_VERSION,
+    MIRROR_ENV_VAR,
+    candidate_dirs,
+    find_provider_mirror,
+)
 from ssepatterns.steps import step
-from ssepatterns.terraform import Terraform
+from ssepatterns.terraform import Terraform, TerraformError
 
 # Outputs that carry credentials: never printed, never written to reports.
 SENSITIVE_OUTPUTS = frozenset({"operator_credentials"})
@@ -39,7 +44,17 @@ def _ensure_init(label: str, tf: Terraform, process_env: Mapping[str, str]) -> N
     mirror = find_provider_mirror(process_env)
     source = f"offline, provider mirror {mirror}" if mirror else "from the Terraform registry"
     with step(f"terraform init [{label}] ({source})"):
-        tf.init(plugin_dir=mirror)
+        try:
+            tf.init(plugin_dir=mirror)
+        except TerraformError as error:
+            if mirror is not None:
+                raise
+            looked = ", ".join(str(d) for d in candidate_dirs(process_env))
+            raise ProjectError(
+                f"no provider available: hashicorp/aws {AWS_PROVIDER_VERSION} is in no filesystem mirror "
+                f"(looked in {looked}; set {MIRROR_ENV_VAR} to one) and the Terraform registry could not "
+                f"provide it:\n{error}"
+            ) from None
 
 
 def validate(name: str) -> None:
