@@ -262,6 +262,29 @@ def docs(c: Context) -> None:
             print(f"updated {module_dir / 'README.md'}")
 
 
+@task(
+    help={
+        "runs": "runs per workflow; the median is reported (default 3)",
+        "test_runs": "runs of the whole ./inv test (default 1: it takes minutes)",
+        "json": "write the JSON report here (default build/bench/bench.json)",
+        "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test",
+    }
+)
+@user_errors
+def bench(
+    c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
+) -> None:
+    """Time the daily workflows on a copy of this checkout against the provider-start-up floor."""
+    from ssepatterns import bench as benchmark
+
+    if runs < 1 or test_runs < 1:
+        raise ProjectError("--runs and --test-runs must be 1 or more (leave workflows out with --only)")
+    selected = [name.strip() for name in only.split(",")] if only else None
+    rc = benchmark.run(runs, Path(json).resolve() if json else None, test_runs=test_runs, only=selected)
+    if rc:
+        raise Exit(code=rc)
+
+
 # --- checks -------------------------------------------------------------------------------------
 
 
@@ -347,7 +370,9 @@ def test(c: Context) -> None:
     print(f"./inv test: all {len(stages)} stages passed")
 
 
-ns = Collection(build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, scan, test)
+ns = Collection(
+    build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, scan, test, bench
+)
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")

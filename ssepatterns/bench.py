@@ -20,12 +20,13 @@ files: `git ls-files -co --exclude-standard`, so uncommitted work is measured to
 links the existing virtualenvs into it, and runs there with an emulator on a free port and state of its
 own. The user's emulator, Terraform state and build/ are never touched, so there is nothing to refuse.
 
-Counting. A shim named `terraform` goes first on PATH: it logs each command (start, end, exit code,
-directory, arguments) and runs the real binary. Commands are split into provider-loading ones (plan,
-apply, destroy, validate, refresh, import, show, console, test, providers schema) and cheap ones (init,
-output, fmt, version, ...). A watcher thread scans /proc for processes carrying the run's marker
-variable and counts emulator launches and provider-plugin launches (one terraform command starts the
-provider two or three times: schema, validation walk, plan/apply walk).
+Counting. A shim named `terraform` goes first on PATH: it logs each command (start, end, exit code, its
+pid, directory, arguments) and runs the real binary. A watcher thread scans /proc for processes carrying
+the run's marker variable: emulator launchers, and provider plugins, each attributed to the terraform
+command that started it (the plugin's grandparent is that command's shim). A command is provider-loading
+when it was seen starting the provider (Terraform 1.11 with hashicorp/aws 5.100: validate 2 plugin
+starts, plan 3, plan -destroy 4, apply of a saved plan 2, show -json 1; output, init, fmt, version 0,
+though each still spends ~0.55 s hashing the provider package); unwatched, by its subcommand.
 
 The floor model. For one run of a workflow:
 
@@ -35,13 +36,15 @@ P: provider-loading terraform commands the run issued; V: seconds of a bare `ter
 local env (in a separate copy of terraform/, provider loaded, no API call), measured right after the
 run; E: emulator start-ups the run performed; S: seconds of one emulator start-up (fresh state folder,
 free port, until healthy), measured right after the run. The workflow's floor is the median over runs
-of this; ratio = median seconds / floor. Consequences, stated rather than hidden: a plan starts the
-provider three times where validate starts it twice, so even a plan doing nothing is about 1.3 x V;
-commands that run in parallel (test-plan) are all counted, so a ratio below 1 is possible there;
-a workflow without provider-loading commands or emulator start-ups (verify) has no floor, only a target
-in seconds.
+of this; ratio = median seconds / floor. Beside it, the launch floor counts plugin starts instead of
+commands (L x V / plugin starts of that validate + E x S), because a plan starts the provider three
+times where validate starts it twice: a plan doing nothing at all is ~1.5 x V. Commands that run in
+parallel (test-plan) are all counted, so a ratio below 1 is possible there; a workflow without
+provider-loading commands or emulator start-ups (verify) has no floor, only a target in seconds.
 
-Linux only (/proc). Every run's output is kept in build/bench/logs/; the report in build/bench/bench.json.
+Runtime on 2 cores: about 12 minutes for run(3, test_runs=1); each more ./inv test run adds 2.5 minutes.
+Linux only (/proc). Every run's output is kept in build/bench/logs/; the report goes to
+build/bench/bench.json unless a path is given.
 """
 
 from __future__ import annotations
@@ -120,7 +123,6 @@ class Workflow:
     task: tuple[str, ...]
     precondition: str  # "cold", "up", "down" or "any"
     target: Target | None = None
-    fallback: tuple[str, ...] = ()  # run instead (from the copy's root) while ./inv has no such task
 
 
 WORKFLOWS: tuple[Workflow, ...] = (
@@ -128,14 +130,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
     Workflow("apply-warm", "warm apply (no changes)", ("apply",), "up", Target("ratio", 1.2)),
     Workflow("verify", "verify", ("verify",), "up", Target("seconds", 15)),
     Workflow("down", "down", ("down",), "up"),
-    Workflow(
-        "test-plan",
-        "test-plan (both envs)",
-        ("test-plan",),
-        "any",
-        Target("seconds", 25),
-        fallback=(".venv/bin/python", "-m", "pytest", "tests/plan"),
-    ),
+    Workflow("test-plan", "test-plan (both envs)", ("test-plan",), "any", Target("seconds", 25)),
     Workflow("test", "test (everything)", ("test",), "down"),
 )
 # Run as rounds (up, apply, verify, down leave each other's preconditions behind); the rest after.
@@ -373,8 +368,6 @@ class Summary:
     workflow: Workflow
     runs: list[RunRecord]
     skipped: str = ""  # why the workflow was not measured, if it was not
-    command: tuple[str, ...] = ()  # what ran instead of ./inv <task>, if anything
-    note: str = ""
 
     @property
     def ok_runs(self) -> list[RunRecord]:
@@ -424,8 +417,7 @@ class Summary:
         run = self.median_run
         return {
             "title": self.workflow.title,
-            "command": " ".join(self.command) if self.command else "./inv " + " ".join(self.workflow.task),
-            "note": self.note or None,
+            "command": "./inv " + " ".join(self.workflow.task),
             "precondition": self.workflow.precondition,
             "skipped": self.skipped or None,
             "runs": [run.to_json() for run in self.runs],
@@ -461,15 +453,12 @@ def render_table(summaries: Sequence[Summary]) -> str:
     """The issue's table: workflow, terraform commands, median, floor, ratio, target, met."""
     header = ("workflow", "tf cmds (provider/all)", "median s", "floor s", "ratio", "target", "met?")
     rows = [header]
-    notes: list[str] = []
     for summary in summaries:
         target = summary.workflow.target
         met = summary.met
         if summary.skipped:
             rows.append((summary.workflow.title, "-", "-", "-", "-", "-", f"skipped: {summary.skipped}"))
             continue
-        if summary.note:
-            notes.append(f"{summary.workflow.title}: {summary.note}")
         failed = len(summary.runs) - len(summary.ok_runs)
         verdict = "-" if met is None else ("yes" if met else "no")
         if failed:
@@ -487,7 +476,7 @@ def render_table(summaries: Sequence[Summary]) -> str:
                 verdict,
             )
         )
-    return _columns(rows) + "".join(f"\nnote: {note}" for note in notes)
+    return _columns(rows)
 
 
 def render_breakdown(summaries: Sequence[Summary]) -> str:
@@ -726,12 +715,12 @@ class Workspace:
         rc, seconds, _ = self._run(args, label)
         return rc, seconds
 
-    def measure(self, workflow: Workflow, run_number: int, command: Sequence[str] = ()) -> RunRecord:
-        """One timed run of the workflow (or of `command`, a fallback) with its commands counted."""
+    def measure(self, workflow: Workflow, run_number: int) -> RunRecord:
+        """One timed run of the workflow, its terraform commands and process starts counted."""
         label = f"{workflow.key}-{run_number}"
         self.shim_log.write_text("")
         load = _load_average()
-        rc, seconds, watcher = self._run(workflow.task, label, command)
+        rc, seconds, watcher = self._run(workflow.task, label)
         log_path = self.logs / f"{label}.log"
         text = log_path.read_text(errors="replace")
         return RunRecord(
@@ -750,16 +739,14 @@ class Workspace:
             log=str(log_path),
         )
 
-    def _run(
-        self, args: Sequence[str], label: str, command: Sequence[str] = ()
-    ) -> tuple[int, float, ProcessWatcher]:
+    def _run(self, args: Sequence[str], label: str) -> tuple[int, float, ProcessWatcher]:
         self._count += 1
         marker = f"{self.marker_prefix}-{self._count}"
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / f"{label}.log", "w") as log, ProcessWatcher(marker) as watcher:
             started = time.monotonic()
             proc = subprocess.Popen(
-                list(command) or [str(self.root / "inv"), *args],
+                [str(self.root / "inv"), *args],
                 cwd=self.root,
                 env=self.env(marker),
                 stdin=subprocess.DEVNULL,
@@ -965,13 +952,8 @@ def run(
         workspace = Workspace.create(work, real_terraform, logs)
         available = workspace.tasks()
         for summary in summaries.values():
-            workflow = summary.workflow
-            if workflow.task[0] not in available:
-                if workflow.fallback:
-                    summary.command = workflow.fallback
-                    summary.note = f"no ./inv {workflow.task[0]} yet: measured {' '.join(workflow.fallback)}"
-                else:
-                    summary.skipped = f"no task `{workflow.task[0]}` in ./inv --list"
+            if summary.workflow.task[0] not in available:
+                summary.skipped = f"no task `{summary.workflow.task[0]}` in ./inv --list"
         plan = _schedule(selected, runs, test_runs or runs)
         for number, workflow in plan:
             summary = summaries[workflow.key]
@@ -1024,7 +1006,7 @@ def _measure_once(workspace: Workspace, probe: FloorProbe, summary: Summary, num
         print(f"  {workflow.title} run {number}: precondition failed, see {label}-setup-*.log", flush=True)
         summary.runs.append(RunRecord(workflow.key, 0.0, -1, log=str(workspace.logs)))
         return
-    record = workspace.measure(workflow, number, summary.command)
+    record = workspace.measure(workflow, number)
     workspace.after(workflow, record.ok)
     if record.provider_commands:
         record.validate_seconds, record.validate_launches = probe.validate()

@@ -235,6 +235,19 @@ class Terraform:
             var=dict(variables) if variables else None,
         )
 
+    def destroy(self, variables: Mapping[str, str] | None = None) -> None:
+        """Destroy everything in one command (one provider start fewer than plan -destroy + apply).
+
+        Not self._tf.destroy(), which sends -force (removed in Terraform 1.x): quirk 3.
+        """
+        self._tf.cmd(
+            "destroy",
+            auto_approve=IsFlagged,
+            input=False,
+            no_color=IsFlagged,
+            var=dict(variables) if variables else None,
+        )
+
     def outputs(self) -> dict[str, Any]:
         """Root module outputs as {name: value} (sensitive ones included: do not print them blindly)."""
         try:

@@ -400,3 +400,11 @@ def test_real_terraform_error_is_project_error(tmp_path: Path) -> None:
         ProjectError, match="terraform validate failed \\(exit 1\\).*\nError: Reference to undeclared"
     ):
         tf.validate()
+
+
+def test_destroy_is_one_command_without_force(fake_tf: FakeTerraform, workdir: Path) -> None:
+    """python-terraform's destroy() sends -force (removed in Terraform 1.x); ours sends -auto-approve."""
+    Terraform(workdir, echo=False).destroy(variables={"region": "us-east-1"})
+    argv = fake_tf.last_argv()
+    assert argv[0] == "destroy" and "-auto-approve" in argv and "-input=false" in argv
+    assert not any(arg.startswith("-force") for arg in argv), argv

@@ -73,16 +73,18 @@ module "sse_c_key_secret" {
 module "sse_c_functions" {
   source = "../sse-c-lambdas"
 
-  upload_function_name    = "${var.prefix}-function1"
-  download_function_name  = "${var.prefix}-function2"
-  role_name               = "${var.prefix}-function-role"
-  upload_package_path     = "${var.lambda_package_dir}/upload.zip"
-  download_package_path   = "${var.lambda_package_dir}/download.zip"
-  runtime                 = var.lambda_runtime
-  architecture            = var.lambda_architecture
-  log_retention_in_days   = var.lambda_log_retention_in_days
-  bucket_name             = module.bucket["sse_c"].name
-  bucket_arn              = module.bucket["sse_c"].arn
+  upload_function_name   = "${var.prefix}-function1"
+  download_function_name = "${var.prefix}-function2"
+  role_name              = "${var.prefix}-function-role"
+  upload_package_path    = "${var.lambda_package_dir}/upload.zip"
+  download_package_path  = "${var.lambda_package_dir}/download.zip"
+  runtime                = var.lambda_runtime
+  architecture           = var.lambda_architecture
+  log_retention_in_days  = var.lambda_log_retention_in_days
+  # From the name, not from module.bucket: every bucket instance waits for the KMS key (the map of
+  # buckets holds its ARN), and creating the functions need not (they are not invoked during apply).
+  bucket_name             = local.buckets.sse_c.name
+  bucket_arn              = "arn:${data.aws_partition.current.partition}:s3:::${local.buckets.sse_c.name}"
   object_key              = var.object_key
   secret_arn              = module.sse_c_key_secret.arn
   verifier_principal_arns = var.verifier_principal_arns
