@@ -39,72 +39,40 @@ def other_key_arn(outputs) -> str:
     return f"arn:aws:kms:{outputs['region']}:{outputs['account_id']}:key/00000000-0000-4000-8000-000000000000"
 
 
+def put(s3, bucket: str, key: str, **headers) -> str:
+    """The outcome of a PutObject with these headers ('200 OK', '403 AccessDenied', ...)."""
+    return outcome(lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers))
+
+
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
 @check("{pattern}.other-algorithm-denied", "{pattern}", DENIED)
 def test_other_algorithm_is_denied(verify, s3, buckets, run_prefix, pattern):
     other = ALGORITHMS[pattern][1]
-    observed = verify.observe(
-        outcome(
-            lambda: s3.put_object(
-                Bucket=bucket_of(buckets, pattern),
-                Key=f"{run_prefix}other-alg.txt",
-                Body=BODY,
-                ServerSideEncryption=other,
-            )
-        )
-    )
-    assert observed == DENIED
+    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}other-alg.txt", ServerSideEncryption=other)
+    assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", KMS_PATTERNS)
 @check("{pattern}.other-kms-key-denied", "{pattern}", DENIED)
 def test_other_kms_key_is_denied(verify, s3, buckets, run_prefix, other_key_arn, pattern):
-    algorithm = ALGORITHMS[pattern][0]
-    observed = verify.observe(
-        outcome(
-            lambda: s3.put_object(
-                Bucket=bucket_of(buckets, pattern),
-                Key=f"{run_prefix}other-key.txt",
-                Body=BODY,
-                ServerSideEncryption=algorithm,
-                SSEKMSKeyId=other_key_arn,
-            )
-        )
-    )
-    assert observed == DENIED
+    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0], "SSEKMSKeyId": other_key_arn}
+    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}other-key.txt", **headers)
+    assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", ["sse-kms-cmk", "dsse-kms"])
 @check("{pattern}.kms-without-key-id-denied", "{pattern}", DENIED + " (S3 would use aws/s3, not the CMK)")
 def test_kms_header_without_key_id_is_denied(verify, s3, buckets, run_prefix, pattern):
-    algorithm = ALGORITHMS[pattern][0]
-    observed = verify.observe(
-        outcome(
-            lambda: s3.put_object(
-                Bucket=bucket_of(buckets, pattern),
-                Key=f"{run_prefix}no-key-id.txt",
-                Body=BODY,
-                ServerSideEncryption=algorithm,
-            )
-        )
-    )
-    assert observed == DENIED
+    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
+    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}no-key-id.txt", **headers)
+    assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
 @check("{pattern}.sse-c-upload-denied", "{pattern}", DENIED)
 def test_sse_c_upload_is_denied_on_other_buckets(verify, s3, buckets, run_prefix, sse_c_key, pattern):
-    observed = verify.observe(
-        outcome(
-            lambda: s3.put_object(
-                Bucket=bucket_of(buckets, pattern),
-                Key=f"{run_prefix}sse-c.txt",
-                Body=BODY,
-                **sse_c_params(sse_c_key),
-            )
-        )
-    )
-    assert observed == DENIED
+    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}sse-c.txt", **sse_c_params(sse_c_key))
+    assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
@@ -116,15 +84,8 @@ def test_sse_c_upload_is_denied_on_other_buckets(verify, s3, buckets, run_prefix
 def test_matching_headers_are_allowed(verify, target, s3, buckets, outputs, run_prefix, pattern):
     if pattern == "dsse-kms" and target.is_local:
         not_applicable("MiniStack rejects an aws:kms:dsse request header (400 InvalidArgument)")
-    algorithm = ALGORITHMS[pattern][0]
-    headers = {"ServerSideEncryption": algorithm}
+    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
     if pattern in KMS_PATTERNS:
         headers["SSEKMSKeyId"] = bucket_key_arn(outputs, pattern)
-    observed = verify.observe(
-        outcome(
-            lambda: s3.put_object(
-                Bucket=bucket_of(buckets, pattern), Key=f"{run_prefix}explicit.txt", Body=BODY, **headers
-            )
-        )
-    )
-    assert observed == OK
+    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}explicit.txt", **headers)
+    assert verify.observe(observed) == OK
