@@ -20,14 +20,17 @@ from invoke import Collection, Context, Exit, task
 from ssepatterns import module_docs, rotation, stack
 from ssepatterns import scan as policy_scan
 from ssepatterns.emulator import control as emulator_control
-from ssepatterns.envs import DEFAULT_ENV, ENV_NAMES, Env, check_env_name, resolve
+from ssepatterns import state_bucket as state_bucket_module
+from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
-from ssepatterns.paths import BUILD_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.paths import BUILD_DIR, ENVS_DIR, REPO_ROOT, TERRAFORM_DIR
 from ssepatterns.steps import step
 from ssepatterns.verify import run as verification
 
 ENV_HELP = "local (the emulator, default) or aws (the account of your AWS credentials)"
-REGION_HELP = "AWS region for --env aws (default: your AWS configuration's region)"
+REGION_HELP = "AWS region for --env aws (default: region in terraform.tfvars, else your AWS configuration's)"
+VAR_FILE_HELP = "a Terraform variable file for the env's inputs (repeatable; terraform.tfvars is read anyway)"
+ENV_OPTIONS = {"env": ENV_HELP, "region": REGION_HELP, "var_file": VAR_FILE_HELP}
 
 
 def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,8 +46,8 @@ def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _env(env: str, region: str | None = None) -> Env:
-    resolved = resolve(env, region)
+def _env(env: str, region: str | None = None, var_file: list[str] | None = None) -> Env:
+    resolved = resolve(env, region, [Path(path) for path in var_file or []])
     if resolved.emulator is not None:
         state = emulator_control.status(resolved.emulator)
         if not state.running or state.endpoint != resolved.emulator.endpoint:
@@ -105,44 +108,48 @@ def build(c: Context) -> None:
     stack.build()
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def plan(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def plan(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
     """Show what apply would change; the plan is saved to build/plans/<env>.tfplan."""
-    target = _env(env, region)
+    target = _env(env, region, var_file)
     stack.build()
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
     stack.plan(target, tf)
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def apply(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def apply(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
     """Build, plan and apply the stack (applies only when the plan has changes)."""
-    target = _env(env, region)
+    target = _env(env, region, var_file)
     stack.build()
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
     stack.apply(target, tf)
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def destroy(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def destroy(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """Destroy every resource of the stack."""
-    target = _env(env, region)
+    target = _env(env, region, var_file)
     stack.build()  # the configuration reads the zips' hashes, even to destroy
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
     stack.destroy(target, tf)
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def outputs(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def outputs(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """Print the stack's outputs as JSON (sensitive ones are left out)."""
-    target = resolve(env, region)
+    target = resolve(env, region, [Path(path) for path in var_file or []])
     values = stack.outputs(target, stack.terraform_for(target, echo=False))
     public = {name: value for name, value in values.items() if name not in stack.SENSITIVE_OUTPUTS}
     print(json.dumps(public, indent=2, sort_keys=True))
@@ -150,97 +157,131 @@ def outputs(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> No
 
 @task(
     help={
-        "env": ENV_HELP,
-        "region": REGION_HELP,
+        **ENV_OPTIONS,
         "json": "also write the JSON report here (default build/reports/verify-<env>.json)",
         "junit": "also write the JUnit XML report here (default build/reports/verify-<env>.xml)",
-    }
+    },
+    iterable=["var_file"],
 )
 @user_errors
 def verify(
     c: Context,
     env: str = DEFAULT_ENV,
     region: str | None = None,
+    var_file: list[str] | None = None,
     json: str | None = None,
     junit: str | None = None,
 ) -> None:
     """Prove every pattern on the deployed stack with real round trips; a table, JSON and JUnit."""
-    _env(env, region)  # fail early and clearly: unknown env, no emulator, no credentials
-    with step(f"verify the {env} stack"):
-        verification.run(env, region, json, junit)
+    target = _env(env, region, var_file)  # fail early and clearly: unknown env, no emulator, no credentials
+    with step(f"verify the {target.label} stack"):
+        verification.run(target, json, junit)
 
 
 @task(
     help={
-        "env": ENV_HELP,
-        "region": REGION_HELP,
+        **ENV_OPTIONS,
         "resume": "only complete an interrupted rotation; with none in progress, do nothing",
         "break_lock": "take the rotation lock even if its lease has not expired (the other run is dead)",
-    }
+    },
+    iterable=["var_file"],
 )
 @user_errors
 def rotate_sse_c_key(
     c: Context,
     env: str = DEFAULT_ENV,
     region: str | None = None,
+    var_file: list[str] | None = None,
     resume: bool = False,
     break_lock: bool = False,
 ) -> None:
     """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
-    _env(env, region)
-    with step(f"rotate the SSE-C key [{env}]"):
-        rotation.rotate(env, region, resume_only=resume, break_lock=break_lock)
+    target = _env(env, region, var_file)
+    with step(f"rotate the SSE-C key [{target.label}]"):
+        rotation.rotate(target, resume_only=resume, break_lock=break_lock)
 
 
 @task(
     help={
-        "env": ENV_HELP,
-        "region": REGION_HELP,
+        **ENV_OPTIONS,
         "count": "how many objects (default 50)",
         "large_every": "every n-th object is large (default 10; 0: none)",
         "large_mib": "size of a large object in MiB (default 4)",
-    }
+    },
+    iterable=["var_file"],
 )
 @user_errors
 def seed_objects(
     c: Context,
     env: str = DEFAULT_ENV,
     region: str | None = None,
+    var_file: list[str] | None = None,
     count: int = 50,
     large_every: int = 10,
     large_mib: int = 4,
 ) -> None:
     """Write test objects to the SSE-C bucket as the upload function does (for a rotation to work on)."""
-    _env(env, region)
     if count < 0 or large_every < 0 or large_mib < 1:
         raise ProjectError("--count and --large-every must be 0 or more, --large-mib 1 or more")
-    with step(f"write {count} objects to the SSE-C bucket [{env}]"):
-        rotation.seed(env, region, count, large_every, large_mib)
+    target = _env(env, region, var_file)
+    with step(f"write {count} objects to the SSE-C bucket [{target.label}]"):
+        rotation.seed(target, count, large_every, large_mib)
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def up(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def up(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
     """The main job: start the emulator (local env), build the zips, apply the stack, verify it."""
     check_env_name(env)
     if env == "local":
         emulator_start(c)
-    apply(c, env=env, region=region)
-    verify(c, env=env, region=region)
+    apply(c, env=env, region=region, var_file=var_file)
+    verify(c, env=env, region=region, var_file=var_file)
 
 
-@task(help={"env": ENV_HELP, "region": REGION_HELP})
+@task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def down(c: Context, env: str = DEFAULT_ENV, region: str | None = None) -> None:
+def down(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """Destroy the stack; for the local env also stop the emulator."""
     check_env_name(env)
     if env == "local":
         cfg = emulator_control.EmulatorConfig.from_env()
         if not emulator_control.status(cfg).running:
             emulator_start(c)  # destroy needs it: resources live in its persisted state
-    destroy(c, env=env, region=region)
+    destroy(c, env=env, region=region, var_file=var_file)
     if env == "local":
         emulator_stop(c)
+
+
+@task(help=ENV_OPTIONS, iterable=["var_file"])
+@user_errors
+def state_bucket(
+    c: Context, env: str = "aws", region: str | None = None, var_file: list[str] | None = None
+) -> None:
+    """Create (or converge) the S3 bucket the aws env keeps its state in; write the backend settings."""
+    if env != "aws":
+        raise ProjectError("state-bucket is for --env aws: the local env keeps its state on this machine")
+    target = aws_env(region, [Path(path) for path in var_file or []], root=AWS_STATE_DIR)
+    with step(f"state bucket for account {target.account_id} [{target.region}]"):
+        state_bucket_module.ensure(target)
+
+
+@task(
+    help={
+        "json": "write the JSON report here (default build/reports/rehearsal.json)",
+        "keep": "leave the throwaway emulator and its folder for inspection (printed at the end)",
+    }
+)
+@user_errors
+def rehearse(c: Context, json: str | None = None, keep: bool = False) -> None:
+    """Deploy the aws env end to end on a throwaway emulator, as a deployer role of another account."""
+    from ssepatterns import rehearsal
+
+    report = rehearsal.run(Path(json).resolve() if json else BUILD_DIR / "reports" / "rehearsal.json", keep)
+    if report["failures"]:
+        raise ProjectError("the rehearsal failed: " + "; ".join(report["failures"]))
 
 
 @task
@@ -319,9 +360,9 @@ def scan(c: Context, junit: str | None = None) -> None:
 @task
 @user_errors
 def validate(c: Context) -> None:
-    """terraform validate for each env (no credentials needed)."""
-    for name in ENV_NAMES:
-        stack.validate(name)
+    """terraform validate for each root module (no credentials, no backend needed)."""
+    for root in sorted(path for path in ENVS_DIR.iterdir() if path.is_dir()):
+        stack.validate(root)
 
 
 @task(help={"args": "extra pytest arguments"})
@@ -371,8 +412,24 @@ def test(c: Context) -> None:
 
 
 ns = Collection(
-    build, plan, apply, destroy, outputs, verify, up, down, fmt, docs, lint, validate, scan, test, bench
+    build,
+    plan,
+    apply,
+    destroy,
+    outputs,
+    verify,
+    up,
+    down,
+    rehearse,
+    fmt,
+    docs,
+    lint,
+    validate,
+    scan,
+    test,
+    bench,
 )
+ns.add_task(state_bucket, "state-bucket")
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")

@@ -37,6 +37,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 from ssepatterns.sse_c import sse_c_key, sse_c_secret
 
@@ -337,13 +338,11 @@ class Rotation:
             self.release()
 
 
-def rotate(
-    env_name: str, region: str | None = None, resume_only: bool = False, break_lock: bool = False
-) -> Summary:
+def rotate(env: Env, resume_only: bool = False, break_lock: bool = False) -> Summary:
     """./inv rotate-sse-c-key: as the principal the checks run as (the operator on the emulator)."""
     from ssepatterns.verify.target import open_target
 
-    target = open_target(env_name, region)
+    target = open_target(env)
     try:
         rotation = Rotation(
             target.client("s3"),
@@ -356,12 +355,12 @@ def rotate(
         target.close()
 
 
-def seed(env_name: str, region: str | None, count: int, large_every: int, large_mib: int) -> None:
+def seed(env: Env, count: int, large_every: int, large_mib: int) -> None:
     """./inv seed-objects: N objects under seed/ in the SSE-C bucket, written like the upload function
     writes (current key, key version tag); every `large_every`-th one `large_mib` MiB."""
     from ssepatterns.verify.target import open_target
 
-    target = open_target(env_name, region)
+    target = open_target(env)
     try:
         s3, secrets = target.client("s3"), target.client("secretsmanager")
         bucket = target.outputs["buckets"]["sse_c"]["name"]

@@ -7,15 +7,17 @@ plan only when the plan has changes; outputs without a provider (`terraform outp
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ssepatterns import lambda_zip
 from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
-from ssepatterns.paths import ENVS_DIR, TERRAFORM_DIR
+from ssepatterns.paths import BUILD_DIR, REPO_ROOT, TERRAFORM_DIR
 from ssepatterns.provider_mirror import (
     AWS_PROVIDER_VERSION,
     MIRROR_ENV_VAR,
@@ -30,22 +32,81 @@ SENSITIVE_OUTPUTS = frozenset({"operator_credentials"})
 
 
 def terraform_for(env: Env, echo: bool = True) -> Terraform:
-    return Terraform(env.workdir, env=env.process_env, echo=echo)
+    return Terraform(env.workdir, env=env.process_env, echo=echo, data_dir=env.data_dir)
 
 
 def ensure_init(env: Env, tf: Terraform) -> None:
-    _ensure_init(env.name, tf, env.process_env)
+    backend_config: list[str] = []
+    reconfigure = False
+    if env.backend is not None:
+        backend_config = env.backend.init_config
+        if env.backend.settings_file is not None and env.identity is not None and env.data_dir is not None:
+            backend_config.append(str(_identity_backend_file(env)))
+        reconfigure = _backend_moves(env, tf)
+    _ensure_init(env.label, tf, env.process_env, backend_config, reconfigure=reconfigure)
 
 
-def _ensure_init(label: str, tf: Terraform, process_env: Mapping[str, str]) -> None:
+def _identity_backend_file(env: Env) -> Path:
+    """The backend acts as the same principal as the provider: its profile and role, as a settings
+    file of their own in the region's data folder (they are per user, the bucket is per account)."""
+    assert env.identity is not None and env.data_dir is not None
+    lines = []
+    if env.identity.profile:
+        lines.append(f"profile = {json.dumps(env.identity.profile)}")
+    if env.identity.assume_role_arn:
+        lines += [
+            "assume_role = {",
+            f"  role_arn     = {json.dumps(env.identity.assume_role_arn)}",
+            '  session_name = "sse-patterns-terraform"',
+            "}",
+        ]
+    path = env.data_dir / "identity.s3.tfbackend"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(line + "\n" for line in lines)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _backend_moves(env: Env, tf: Terraform) -> bool:
+    """True when the data folder was initialised for the same state before (only the identity may
+    differ: re-initialise with -reconfigure); an error when it pointed at other state, which
+    -reconfigure would silently leave behind."""
+    assert env.backend is not None
+    where = tf.dot_dir / "ssepatterns-backend.txt"
+    now = env.backend.describe()
+    before = where.read_text(encoding="utf-8").strip() if where.is_file() else None
+    if before is not None and before != now:
+        raise ProjectError(
+            f"the {env.label} data folder {tf.dot_dir} was initialised for {before}, not {now}: "
+            "move the state with `terraform init -migrate-state` there, or remove the folder"
+        )
+    where.parent.mkdir(parents=True, exist_ok=True)
+    where.write_text(now + "\n", encoding="utf-8")
+    return before is not None
+
+
+def init_plain(label: str, tf: Terraform, process_env: Mapping[str, str]) -> None:
+    """init with the root's own backend settings (none to add): a copied tree, a bootstrap."""
+    _ensure_init(label, tf, process_env)
+
+
+def _ensure_init(
+    label: str,
+    tf: Terraform,
+    process_env: Mapping[str, str],
+    backend_config: Sequence[str] = (),
+    backend: bool = True,
+    reconfigure: bool = False,
+) -> None:
     tf.require_version()
-    if not tf.needs_init():
+    if not tf.needs_init(backend_config, backend):
         return
     mirror = find_provider_mirror(process_env)
     source = f"offline, provider mirror {mirror}" if mirror else "from the Terraform registry"
     with step(f"terraform init [{label}] ({source})"):
         try:
-            tf.init(plugin_dir=mirror)
+            tf.init(plugin_dir=mirror, backend_config=backend_config, backend=backend, reconfigure=reconfigure)
         except TerraformError as error:
             if mirror is not None:
                 raise
@@ -57,11 +118,13 @@ def _ensure_init(label: str, tf: Terraform, process_env: Mapping[str, str]) -> N
             ) from None
 
 
-def validate(name: str) -> None:
-    """terraform validate needs no credentials and no endpoint: run it in a neutral environment."""
+def validate(root: Path) -> None:
+    """terraform validate needs no credentials, no endpoint and no backend: a neutral environment,
+    `init -backend=false` in a data folder of its own (a root's real one keeps its backend)."""
     process_env = with_venv_on_path(without_endpoint_overrides(os.environ))
-    tf = Terraform(ENVS_DIR / name, env=process_env)
-    _ensure_init(name, tf, process_env)
+    name = root.relative_to(REPO_ROOT).as_posix()
+    tf = Terraform(root, env=process_env, data_dir=BUILD_DIR / "terraform" / "validate" / root.name)
+    _ensure_init(name, tf, process_env, backend=False)
     with step(f"terraform validate [{name}]"):
         tf.validate()
 
@@ -81,21 +144,22 @@ def build() -> list[lambda_zip.BuiltPackage]:
     return packages
 
 
-def plan(env: Env, tf: Terraform, destroy: bool = False) -> bool:
+def plan(env: Env, tf: Terraform, lock_timeout: str | None = None) -> bool:
     """Save a plan for env to env.plan_file; True when it would change something."""
     env.plan_file.parent.mkdir(parents=True, exist_ok=True)
-    verb = "destroy plan" if destroy else "plan"
-    with step(f"terraform {verb} [{env.name}]"):
-        return tf.plan(out=env.plan_file, variables=env.variables, destroy=destroy)
+    with step(f"terraform plan [{env.label}]"):
+        return tf.plan(
+            out=env.plan_file, variables=env.variables, var_files=env.var_files, lock_timeout=lock_timeout
+        )
 
 
 def apply(env: Env, tf: Terraform) -> bool:
     """Plan and, when there is anything to do, apply that plan. True when something changed."""
     changes = plan(env, tf)
     if not changes:
-        print(f"No changes: the {env.name} stack matches the configuration.")
+        print(f"No changes: the {env.label} stack matches the configuration.")
         return False
-    with step(f"terraform apply [{env.name}]"):
+    with step(f"terraform apply [{env.label}]"):
         tf.apply(env.plan_file)
     return True
 
@@ -107,28 +171,36 @@ def destroy(env: Env, tf: Terraform) -> bool:
     is this task's own confirmation, and it saves a provider start-up.
     """
     before = tf.outputs()
-    with step(f"terraform destroy [{env.name}]"):
-        tf.destroy(variables=env.variables)  # also after a partial apply that left no outputs
+    with step(f"terraform destroy [{env.label}]"):
+        tf.destroy(variables=env.variables, var_files=env.var_files)  # also after a partial apply
     if "buckets" not in before:
-        print(f"(the {env.name} stack had no outputs, so there is nothing to check by name)")
+        print(f"(the {env.label} stack had no outputs, so there is nothing to check by name)")
         return True
-    with step(f"check that nothing is left [{env.name}]"):
-        clients: list[Any] = []
-
-        def client(service: str) -> Any:
-            clients.append(env.admin_client(service))
-            return clients[-1]
-
-        try:
-            left = find_leftovers(before, client)
-        finally:
-            for made in clients:  # an open keep-alive connection delays the emulator's stop by 30 s
-                made.close()
+    with step(f"check that nothing is left [{env.label}]"):
+        left = leftovers(env, before)
         if left:
             raise ProjectError(f"destroy left these behind: {', '.join(left)}")
         print("    nothing left behind (the KMS key is pending deletion, as KMS requires)")
     return True
 
 
+def leftovers(env: Env, before: Mapping[str, Any]) -> list[str]:
+    """What of a destroyed stack (its outputs `before`) still exists, by name."""
+    clients: list[Any] = []
+
+    def client(service: str) -> Any:
+        clients.append(env.admin_client(service))
+        return clients[-1]
+
+    try:
+        return find_leftovers(before, client)
+    finally:
+        for made in clients:  # an open keep-alive connection delays the emulator's stop by 30 s
+            made.close()
+
+
 def outputs(env: Env, tf: Terraform) -> dict[str, Any]:
+    """The root's outputs; for the aws env they are read from its backend, so init comes first."""
+    if env.backend is not None:
+        ensure_init(env, tf)
     return tf.outputs()

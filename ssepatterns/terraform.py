@@ -44,6 +44,7 @@ python-terraform quirks, each checked against Terraform 1.11.4, and what we do a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -55,7 +56,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -82,6 +83,26 @@ class TerraformError(ProjectError):
         self.output = output
 
 
+class StateLocked(TerraformError):
+    """Another run holds the state lock: one line saying who, since when, and the lock id."""
+
+    def __init__(self, name: str, output: str) -> None:
+        info = dict(_LOCK_INFO.findall(output))
+        super().__init__(
+            f"{name}: the state {info.get('Path', '?')} is locked by {info.get('Who', '?')} "
+            f"({_LOCK_OPERATIONS.get(info.get('Operation', ''), info.get('Operation', '?'))} since "
+            f"{info.get('Created', '?')}, lock id {info.get('ID', '?')}): another run is using it; "
+            "wait for it to finish and try again",
+            output,
+        )
+        self.lock_id = info.get("ID")
+
+
+# Terraform's "Lock Info:" block, e.g. "  ID:        4c3e…" / "  Who:       user@host".
+_LOCK_INFO = re.compile(r"^\s+(ID|Path|Operation|Who|Version|Created):\s+(.*?)\s*$", re.MULTILINE)
+_LOCK_OPERATIONS = {"OperationTypePlan": "plan", "OperationTypeApply": "apply", "OperationTypeInvalid": "?"}
+
+
 class _PythonTerraform(python_terraform.Terraform):
     """python-terraform building the argv, with `runner` in place of its own Popen call."""
 
@@ -105,12 +126,22 @@ class _PythonTerraform(python_terraform.Terraform):
 class Terraform:
     """Runs terraform in `workdir` with `env` layered over os.environ; echoes and streams when `echo`."""
 
-    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None, echo: bool = True) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        echo: bool = True,
+        data_dir: Path | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.env = dict(env or {})
         self.echo = echo
+        # TF_DATA_DIR: one per region of the aws env, so each keeps its own backend key and no region
+        # re-initialises another's; None is the root's own .terraform.
+        self.data_dir = Path(data_dir).absolute() if data_dir else None
         self._tf = _PythonTerraform(self.workdir, self._run)
         self._version: tuple[int, int, int] | None = None
+        self.last_stdout = ""  # of the last command: a plan's summary line, for reports
 
     def version(self) -> tuple[int, int, int]:
         """Terraform's version from `terraform version -json` (cached: every call costs a process)."""
@@ -136,24 +167,40 @@ class Terraform:
                 f"arguments need it; install it from {INSTALL_URL}"
             )
 
-    def init(self, plugin_dir: Path | None = None) -> None:
-        """`terraform init`, offline from `plugin_dir` if given; never rewrites .terraform.lock.hcl."""
-        stamp = self.workdir / ".terraform" / INIT_STAMP
+    @property
+    def dot_dir(self) -> Path:
+        """Terraform's data folder for this root: TF_DATA_DIR, or .terraform in workdir."""
+        return self.data_dir or self.workdir / ".terraform"
+
+    def init(
+        self,
+        plugin_dir: Path | None = None,
+        backend_config: Sequence[str] = (),
+        backend: bool = True,
+        reconfigure: bool = False,
+    ) -> None:
+        """`terraform init`, offline from `plugin_dir` if given; never rewrites .terraform.lock.hcl.
+
+        backend_config: -backend-config values (a settings file, key=value); backend=False skips the
+        backend (validate needs none); reconfigure: adopt a changed backend without migrating state
+        (only for a data folder whose backend is known to be new)."""
+        stamp = self.dot_dir / INIT_STAMP
         stamp.unlink(missing_ok=True)  # a failed init must leave needs_init() True
         self._tf.init(
-            backend_config=None,
-            reconfigure=IsNotFlagged,  # quirk 11
-            backend=None,
+            backend_config=list(backend_config) or None,
+            reconfigure=IsFlagged if reconfigure else IsNotFlagged,  # quirk 11
+            backend=None if backend else False,
             var=None,  # quirk 8
             input=False,
             no_color=IsFlagged,
             plugin_dir=str(Path(plugin_dir).absolute()) if plugin_dir else None,
             lockfile="readonly",
         )
-        stamp.parent.mkdir(exist_ok=True)  # a config without providers or modules gets no .terraform
-        stamp.write_text(json.dumps(self._init_fingerprint(), indent=1) + "\n", encoding="utf-8")
+        stamp.parent.mkdir(parents=True, exist_ok=True)  # a config without providers gets no .terraform
+        fingerprint = self._init_fingerprint(backend_config, backend)
+        stamp.write_text(json.dumps(fingerprint, indent=1) + "\n", encoding="utf-8")
 
-    def needs_init(self) -> bool:
+    def needs_init(self, backend_config: Sequence[str] = (), backend: bool = True) -> bool:
         """True unless the last init() is known to still fit the lock file and the module calls.
 
         Only cheap file reads, no terraform process. Current means all of:
@@ -165,16 +212,16 @@ class Terraform:
         - every provider version in the lock file is installed for this platform under
           .terraform/providers (a broken symlink into a removed mirror counts as missing);
         - every declared module is in .terraform/modules/modules.json and its directory exists.
-        Not detected: a changed backend block (the envs use the default local backend) and a changed
-        `version` constraint that still resolves the same; run init explicitly after such changes.
+        - it records the same backend settings (-backend-config values, a settings file by its content).
+        Not detected: a changed `version` constraint that still resolves the same; run init explicitly.
         Module calls are found by regex, not an HCL parser; a misread only costs an extra init.
         """
-        dot = self.workdir / ".terraform"
+        dot = self.dot_dir
         try:
             stamp = json.loads((dot / INIT_STAMP).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return True
-        fingerprint = self._init_fingerprint()
+        fingerprint = self._init_fingerprint(backend_config, backend)
         if stamp != fingerprint:
             return True
         platform_name = terraform_platform()
@@ -201,19 +248,24 @@ class Terraform:
     def plan(
         self,
         out: Path,
-        variables: Mapping[str, str] | None = None,
+        variables: Mapping[str, Any] | None = None,
         destroy: bool = False,
-        refresh: bool = True,
+        var_files: Sequence[Path] = (),
+        lock_timeout: str | None = None,
     ) -> bool:
         """Save a plan to `out`; True if it has changes (from -detailed-exitcode: 0 none, 2 changes)."""
         out = Path(out).absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.unlink(missing_ok=True)  # a failed plan must not leave an older plan behind to be applied
-        rc, _, _ = self._tf.plan(
+        # cmd("plan"), not self._tf.plan(): its defaults put -var before -var-file (see var_file below).
+        rc, _, _ = self._tf.cmd(
+            "plan",
             out=str(out),
+            # The user's files first, ./inv's values (resolved from them and the options) last: they win.
+            var_file=[str(Path(path).absolute()) for path in var_files] or None,
             var=dict(variables) if variables else None,
             destroy=IsFlagged if destroy else None,
-            refresh=None if refresh else False,
+            lock_timeout=lock_timeout,
             input=False,
             no_color=IsFlagged,
             detailed_exitcode=IsFlagged,
@@ -235,7 +287,7 @@ class Terraform:
             var=dict(variables) if variables else None,
         )
 
-    def destroy(self, variables: Mapping[str, str] | None = None) -> None:
+    def destroy(self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path] = ()) -> None:
         """Destroy everything in one command (one provider start fewer than plan -destroy + apply).
 
         Not self._tf.destroy(), which sends -force (removed in Terraform 1.x): quirk 3.
@@ -245,8 +297,88 @@ class Terraform:
             auto_approve=IsFlagged,
             input=False,
             no_color=IsFlagged,
+            var_file=[str(Path(path).absolute()) for path in var_files] or None,
             var=dict(variables) if variables else None,
         )
+
+    def apply_now(self, variables: Mapping[str, Any] | None = None) -> None:
+        """`apply -auto-approve` without a saved plan: for a bootstrap whose only approval is the task
+        itself (the state bucket's first apply). Not self._tf.apply(): quirk 2."""
+        self._tf.cmd(
+            "apply",
+            auto_approve=IsFlagged,
+            input=False,
+            no_color=IsFlagged,
+            var=dict(variables) if variables else None,
+        )
+
+    def planned_changes(self) -> int:
+        """How many resources the last plan would add, change or destroy (its "Plan:" line)."""
+        match = _PLAN_LINE.search(self.last_stdout)
+        return sum(int(group) for group in match.groups()) if match else 0
+
+    @contextlib.contextmanager
+    def holding_state_lock(
+        self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path] = (), timeout: float = 120
+    ) -> Iterator[None]:
+        """Hold the state lock for the duration of the block: an interactive `terraform destroy` that
+        has taken the lock and waits at its confirmation prompt, answered "no" afterwards.
+
+        For the rehearsal's lock check only: nothing is destroyed (Terraform destroys on "yes" alone).
+        """
+        argv = self._tf.generate_cmd_string(
+            "destroy",
+            no_color=IsFlagged,
+            var_file=[str(Path(path).absolute()) for path in var_files] or None,
+            var=dict(variables) if variables else None,
+        )
+        executable = shutil.which(argv[0], path=self._child_env().get("PATH", os.defpath))
+        if executable is None:
+            raise ProjectError("terraform not found on PATH")
+        try:
+            proc = subprocess.Popen(
+                [executable, *argv[1:]],
+                cwd=self.workdir,
+                env=self._child_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        finally:
+            self._tf.temp_var_files.clean_up()
+        assert proc.stdin is not None and proc.stdout is not None
+        seen: list[str] = []
+        prompted = threading.Event()
+
+        def read() -> None:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(1):
+                seen.append(chunk)
+                if "Enter a value:" in "".join(seen[-40:]):
+                    prompted.set()
+            prompted.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            if not prompted.wait(timeout) or proc.poll() is not None:
+                raise ProjectError(f"terraform destroy did not reach its prompt:\n{_tail(''.join(seen))}")
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.write("no\n")
+                proc.stdin.close()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            reader.join(timeout=5)
+
+    def state_push(self, state_file: Path) -> None:
+        """Write a state file into the configured backend (a new, empty one: no -force)."""
+        self._tf.cmd("state push", str(Path(state_file).absolute()), stream=False)
 
     def outputs(self) -> dict[str, Any]:
         """Root module outputs as {name: value} (sensitive ones included: do not print them blindly)."""
@@ -257,15 +389,6 @@ class Terraform:
             raise ProjectError(
                 f"could not parse `terraform output -json` in {self.workdir}: {exc!r}"
             ) from exc
-
-    def show_plan_json(self, plan_file: Path) -> dict:
-        _, out, _ = self._tf.cmd(
-            "show", str(Path(plan_file).absolute()), json=IsFlagged, no_color=IsFlagged, stream=False
-        )
-        try:
-            return json.loads(out)
-        except ValueError as exc:
-            raise ProjectError(f"could not parse `terraform show -json {plan_file}`: {exc}") from exc
 
     def fmt_check(self, recursive: bool = True) -> list[str]:
         """Files (relative to workdir) that `terraform fmt` would change; fmt exits 3 when there are some."""
@@ -284,6 +407,9 @@ class Terraform:
 
     def _child_env(self) -> dict[str, str]:
         env = {**os.environ, **self.env, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+        env.pop("TF_DATA_DIR", None)  # only ours: a user's would mix the data of several roots
+        if self.data_dir is not None:
+            env["TF_DATA_DIR"] = str(self.data_dir)
         config = env.get("TF_CLI_CONFIG_FILE")
         # Terraform resolves a relative path against its cwd; a missing file only makes it warn every time.
         if config is not None and not (self.workdir / config).is_file():
@@ -342,7 +468,10 @@ class Terraform:
         if self.echo:
             print(f"  ({time.monotonic() - started:.1f}s, exit {rc})", flush=True)
         stdout, stderr = "".join(out), "".join(err)
+        self.last_stdout = stdout
         if rc not in ok_codes:
+            if "Error acquiring the state lock" in stderr:
+                raise StateLocked(name, stderr)
             tail = _tail(stderr or stdout)
             raise TerraformError(
                 f"{name} failed (exit {rc}) in {self.workdir}" + (f":\n{tail}" if tail else ""),
@@ -350,15 +479,17 @@ class Terraform:
             )
         return rc, stdout, stderr
 
-    def _init_fingerprint(self) -> dict[str, Any]:
-        """What init() depended on: the lock file's content and the module calls (JSON-shaped)."""
+    def _init_fingerprint(self, backend_config: Sequence[str] = (), backend: bool = True) -> dict[str, Any]:
+        """What init() depended on: the lock file's content, the module calls and the backend settings."""
         lock = self.workdir / ".terraform.lock.hcl"
         return {
             "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.is_file() else None,
             "modules": sorted([list(call) for call in _module_calls(self.workdir)]),
+            "backend": [_config_fingerprint(item) for item in backend_config] if backend else None,
         }
 
 
+_PLAN_LINE = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
 _LOCKED_PROVIDER = re.compile(r'^provider\s+"([^"]+)"\s*\{[^}]*?\bversion\s*=\s*"([^"]+)"', re.MULTILINE)
 # A module block's head: up to the first line that ends in "}" (its end, or a nested map's, which by
 # convention comes after source and version). Works for one-line blocks too.
@@ -379,6 +510,14 @@ def _module_calls(directory: Path, prefix: str = "", depth: int = 0) -> list[tup
             if source.startswith(("./", "../")) and depth < 20:  # depth: a module cycle must not hang us
                 calls += _module_calls(directory / source, f"{key}.", depth + 1)
     return calls
+
+
+def _config_fingerprint(item: str) -> str:
+    """A -backend-config value as init saw it: a settings file by its content, key=value as given."""
+    path = Path(item)
+    if "=" not in item and path.is_file():
+        return f"file:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    return item
 
 
 def _pump(pipe: IO[str], show: bool, sink: TextIO, chunks: list[str]) -> None:

@@ -434,3 +434,10 @@ def _tail(path: Path, lines: int) -> list[str]:
             return list(collections.deque(handle, maxlen=max(lines, 0)))
     except FileNotFoundError:
         return []
+
+
+def free_port() -> int:
+    """A port on the loopback address that nothing listens on now (for a throwaway emulator)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])

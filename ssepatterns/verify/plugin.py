@@ -32,7 +32,7 @@ TARGET = pytest.StashKey[Any]()  # the Target, set by the suite's target fixture
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sse-patterns verification")
     group.addoption("--sse-env", default="local", help="env to verify: local (default) or aws")
-    group.addoption("--sse-region", default=None, help="region for --sse-env aws")
+    group.addoption("--sse-target", default=None, help="JSON file naming the env to resolve (./inv verify writes it)")
     group.addoption("--sse-report-json", default=None, help="write the JSON report here")
 
 
@@ -109,7 +109,10 @@ def _report(config: pytest.Config) -> Report | None:
         return None
     target = config.stash.get(TARGET, None)
     endpoint = target.endpoint if target is not None else None
-    return Report(env=config.getoption("--sse-env"), endpoint=endpoint, checks=list(results))
+    env = config.getoption("--sse-env")
+    if target is not None:
+        env = target.env.label + (" (rehearsal, emulator)" if target.env.rehearsal else "")
+    return Report(env=env, endpoint=endpoint, checks=list(results))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

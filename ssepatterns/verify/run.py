@@ -7,11 +7,15 @@ would be worse than no report, so that is a failure of its own.
 
 from __future__ import annotations
 
+import json as json_module
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssepatterns.envs import Env, to_spec
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
 from ssepatterns.verify.observe import artifact_texts, holding_key
@@ -27,34 +31,53 @@ class VerifyPaths:
     log: Path
 
     @classmethod
-    def for_env(cls, env: str, json: str | None = None, junit: str | None = None) -> VerifyPaths:
+    def for_env(cls, label: str, json: str | None = None, junit: str | None = None) -> VerifyPaths:
         reports = BUILD_DIR / "reports"
         return cls(
-            json=Path(json).resolve() if json else reports / f"verify-{env}.json",
-            junit=Path(junit).resolve() if junit else reports / f"verify-{env}.xml",
-            log=reports / f"verify-{env}.log",
+            json=Path(json).resolve() if json else reports / f"verify-{label}.json",
+            junit=Path(junit).resolve() if junit else reports / f"verify-{label}.xml",
+            log=reports / f"verify-{label}.log",
         )
 
 
-def pytest_command(env: str, region: str | None, paths: VerifyPaths) -> list[str]:
+def pytest_command(env: Env, target_file: Path, paths: VerifyPaths) -> list[str]:
     command = [sys.executable, "-m", "pytest", str(SUITE), "-q", "-p", "no:cacheprovider"]
-    command += ["--sse-env", env, "--sse-report-json", str(paths.json), "--junitxml", str(paths.junit)]
+    command += ["--sse-env", env.name, "--sse-target", str(target_file)]
+    command += ["--sse-report-json", str(paths.json), "--junitxml", str(paths.junit)]
     command += ["-o", "junit_suite_name=sse-patterns-verify", "-o", "junit_family=xunit2"]
-    if region:
-        command += ["--sse-region", region]
     return command
 
 
-def run(env: str, region: str | None = None, json: str | None = None, junit: str | None = None) -> None:
-    paths = VerifyPaths.for_env(env, json, junit)
+def run(env: Env, json: str | None = None, junit: str | None = None) -> dict[str, int]:
+    """Run the suite against env; its summary {passed, failed, not_applicable}. Raises on a failure."""
+    paths = VerifyPaths.for_env(env.label, json, junit)
     for path in (paths.json, paths.junit, paths.log):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)  # never leave an old report that looks like this run's
-    rc = _tee(pytest_command(env, region, paths), paths.log)
-    _check_no_key_material(env, region, paths)
+    # How the pytest process resolves the same env (and principal): a private file, not the environment.
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
+        os.chmod(spec.name, 0o600)
+        json_module.dump(to_spec(env), spec)
+    try:
+        rc = _tee(pytest_command(env, Path(spec.name), paths), paths.log)
+    finally:
+        Path(spec.name).unlink(missing_ok=True)
+    _check_no_key_material(env, paths)
     print(f"reports: {paths.json}, {paths.junit}")
+    summary = summary_of(paths.json)
     if rc != 0:
-        raise ProjectError(f"verification of the {env} stack failed (pytest exit {rc}): see the table above")
+        raise ProjectError(
+            f"verification of the {env.label} stack failed (pytest exit {rc}): see the table above"
+        )
+    return summary
+
+
+def summary_of(report: Path) -> dict[str, int]:
+    """{passed, failed, not_applicable} of a JSON report (zeros when it was not written)."""
+    try:
+        return dict(json_module.loads(report.read_text(encoding="utf-8"))["summary"])
+    except (OSError, ValueError, KeyError):
+        return {"passed": 0, "failed": 0, "not_applicable": 0}
 
 
 def _tee(command: list[str], log: Path) -> int:
@@ -72,8 +95,8 @@ def _tee(command: list[str], log: Path) -> int:
         return proc.wait()
 
 
-def _check_no_key_material(env: str, region: str | None, paths: VerifyPaths) -> None:
-    target = open_target(env, region)
+def _check_no_key_material(env: Env, paths: VerifyPaths) -> None:
+    target = open_target(env)
     try:
         secrets = target.client("secretsmanager")
         key = secrets.get_secret_value(SecretId=target.outputs["sse_c_key_secret"]["arn"])["SecretString"]

@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 
 from ssepatterns import stack
-from ssepatterns.envs import Env, resolve
+from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 
 
@@ -30,8 +30,14 @@ class Target:
         return self.env.emulator is not None
 
     @property
+    def on_emulator(self) -> bool:
+        """The local env, or the aws env in ./inv rehearse: what only AWS can answer is not applicable."""
+        return self.env.on_emulator
+
+    @property
     def endpoint(self) -> str | None:
-        return self.env.emulator.endpoint if self.env.emulator else None
+        target = self.env.emulator or (self.env.rehearsal.emulator if self.env.rehearsal else None)
+        return target.endpoint if target else None
 
     @property
     def region(self) -> str:
@@ -40,9 +46,10 @@ class Target:
     def client(self, service: str, session: boto3.session.Session | None = None, **kwargs: Any) -> Any:
         """A client as the principal under test (or of `session`); closed by close()."""
         session = session or self.session
-        if self.env.emulator is not None:
-            kwargs.setdefault("endpoint_url", self.env.emulator.endpoint)
-            kwargs.setdefault("verify", str(self.env.emulator.ca_bundle))
+        options = self.env.client_options()
+        if self.endpoint is not None:
+            kwargs.setdefault("endpoint_url", options["endpoint_url"])
+            kwargs.setdefault("verify", options["verify"])
             config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
         else:
             config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 4})
@@ -57,13 +64,12 @@ class Target:
         self._clients.clear()
 
 
-def open_target(env_name: str, region: str | None = None) -> Target:
-    env = resolve(env_name, region)
+def open_target(env: Env) -> Target:
     outputs = stack.outputs(env, stack.terraform_for(env, echo=False))
     if "buckets" not in outputs:
         raise ProjectError(
-            f"the {env_name} stack is not deployed: run ./inv up"
-            + ("" if env_name == "local" else " --env aws")
+            f"the {env.label} stack is not deployed: run ./inv up"
+            + ("" if env.name == "local" else f" --env aws --region {env.region}")
         )
     if env.emulator is not None:
         creds = outputs["operator_credentials"]
@@ -73,5 +79,5 @@ def open_target(env_name: str, region: str | None = None) -> Target:
             region_name=outputs["region"],
         )
     else:
-        session = boto3.session.Session(region_name=outputs["region"])
+        session = env.session()  # the same principal as Terraform's (profile, role)
     return Target(env=env, outputs=outputs, session=session)

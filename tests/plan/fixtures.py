@@ -217,8 +217,16 @@ class Workspace:
                 shutil.copytree(
                     TERRAFORM_DIR,
                     root,
-                    ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan"),
+                    ignore=shutil.ignore_patterns(
+                        ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.tfbackend", "*_override.tf", "*.tfvars"
+                    ),
                 )
+                # The aws env keeps its state in S3 (the rehearsal proves that); a plan needs none:
+                # Terraform's own override mechanism, the same one a user opts out of S3 with.
+                for env in ("aws", "aws-state"):
+                    (root / "envs" / env / "backend_override.tf").write_text(
+                        'terraform {\n  backend "local" {}\n}\n', encoding="utf-8"
+                    )
                 if mutate is not None:
                     mutate(root)
             return root
@@ -412,7 +420,7 @@ def open_workspace() -> Iterator[Workspace]:
                 "env": "local",
                 "region": cfg.region,
                 "account_id": accounts["local"],
-                "bucket_prefix": PREFIX,
+                "global_prefix": PREFIX,
                 "endpoint": cfg.endpoint,
             },
             "aws": {
@@ -420,7 +428,7 @@ def open_workspace() -> Iterator[Workspace]:
                 "env": "aws",
                 "region": AWS_ENV_REGION,
                 "account_id": accounts["aws"],
-                "bucket_prefix": f"{PREFIX}-{accounts['aws']}",
+                "global_prefix": f"{PREFIX}-{accounts['aws']}-{AWS_ENV_REGION}",
                 "deployer_role_arn": deployer["deployer_role_arn"],
             },
         }

@@ -6,11 +6,13 @@ Run through `./inv verify` (or `./inv up`), which passes --sse-env and the repor
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
+from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
     TARGET,
@@ -31,7 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "sha
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
     try:
-        opened = open_target(request.config.getoption("--sse-env"), request.config.getoption("--sse-region"))
+        spec_file = request.config.getoption("--sse-target")
+        if spec_file:
+            env = from_spec(json.loads(Path(spec_file).read_text(encoding="utf-8")))
+        else:
+            env = resolve(request.config.getoption("--sse-env"))
+        opened = open_target(env)
     except ProjectError as error:
         pytest.exit(f"cannot verify: {error}", returncode=2)
     request.config.stash[TARGET] = opened

@@ -33,7 +33,7 @@ def aws_managed_key(target, outputs) -> tuple[str, str]:
     """(what S3 should report as the key, how we know). On AWS the alias resolves to the key's ARN;
     MiniStack has no AWS managed keys and echoes the alias ARN the bucket default names."""
     alias_arn = outputs["aws_managed_s3_key_alias_arn"]
-    if target.is_local:
+    if target.on_emulator:
         return alias_arn, "emulator: alias ARN echoed"
     kms = target.client("kms")
     return kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"], "AWS: alias/aws/s3 resolved"
@@ -81,7 +81,7 @@ def test_dsse_kms_default_upload(verify, s3, buckets, run_prefix):
 
 @check("dsse-kms.default-upload-key", "dsse-kms", "aws:kms:dsse with exactly the CMK's ARN")
 def test_dsse_kms_default_upload_key(verify, target, s3, buckets, outputs, run_prefix):
-    if target.is_local:
+    if target.on_emulator:
         not_applicable("MiniStack reports no KMS key id for DSSE-KMS objects")
     observed = verify.observe(round_trip(s3, buckets["dsse_kms"], f"{run_prefix}default-key.txt", BODY))
     assert observed == expected_round_trip(f"aws:kms:dsse {outputs['customer_managed_key']['arn']}")

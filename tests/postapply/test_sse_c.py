@@ -126,7 +126,7 @@ def test_transfer_with_raw_key(verify, s3, bucket, run_prefix, sse_c_key):
 
 @check("sse-c.plain-http-rejected", "sse-c", "rejected (SSE-C requires HTTPS)")
 def test_sse_c_over_plain_http_is_rejected(verify, target, bucket, run_prefix, sse_c_key):
-    if target.is_local:
+    if target.on_emulator:
         not_applicable("MiniStack accepts SSE-C over plain HTTP (and the emulator only serves HTTPS)")
     s3_http = target.client("s3", endpoint_url=f"http://s3.{target.region}.amazonaws.com", use_ssl=False)
     observed = outcome(

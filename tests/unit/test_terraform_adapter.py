@@ -19,7 +19,7 @@ import pytest
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.provider_mirror import terraform_platform
-from ssepatterns.terraform import INIT_STAMP, Terraform
+from ssepatterns.terraform import INIT_STAMP, Terraform, StateLocked
 
 FAKE_TERRAFORM = """#!{python}
 import json, os, sys
@@ -115,7 +115,7 @@ def test_plan_detailed_exitcode(fake_tf: FakeTerraform, workdir: Path, rc: int, 
     fake_tf.reply("plan", rc=rc)
     out = workdir / "build" / "env.tfplan"
     assert Terraform(workdir, echo=False).plan(out) is has_changes
-    assert fake_tf.last_argv() == ["plan", "-no-color", "-input=false", f"-out={out}", "-detailed-exitcode"]
+    assert fake_tf.last_argv() == ["plan", f"-out={out}", "-input=false", "-no-color", "-detailed-exitcode"]
 
 
 def test_plan_failure_is_project_error_with_stderr_tail(fake_tf: FakeTerraform, workdir: Path) -> None:
@@ -133,15 +133,20 @@ def test_plan_failure_is_project_error_with_stderr_tail(fake_tf: FakeTerraform, 
 def test_plan_variables_travel_in_a_private_var_file(fake_tf: FakeTerraform, workdir: Path) -> None:
     tricky = {"name": "a b'c\"d $HOME `x` ${var.y} %{if} \\n\n ü=,;", "empty": ""}
     fake_tf.reply("plan", rc=2)
-    Terraform(workdir, echo=False).plan(workdir / "p.tfplan", tricky, destroy=True, refresh=False)
+    user_file = workdir / "team.tfvars.json"
+    user_file.write_text('{"prefix": "team"}')
+    Terraform(workdir, echo=False).plan(
+        workdir / "p.tfplan", tricky, destroy=True, var_files=[user_file], lock_timeout="0s"
+    )
     call = fake_tf.calls()[-1]
     var_file_args = [arg for arg in call["argv"] if arg.startswith("-var-file=")]
-    assert len(var_file_args) == 1
-    var_file = var_file_args[0].split("=", 1)[1]
+    assert var_file_args[0] == f"-var-file={user_file}", "./inv's resolved values come last: they win"
+    assert len(var_file_args) == 2
+    var_file = var_file_args[1].split("=", 1)[1]
     assert call["var_files"][var_file] == tricky  # every character survives, via JSON
     assert not Path(var_file).exists(), "the temporary var file (secrets) is removed after the run"
     assert not any("$HOME" in arg for arg in call["argv"]), "values never go on the command line"
-    assert "-destroy" in call["argv"] and "-refresh=false" in call["argv"]
+    assert "-destroy" in call["argv"] and "-lock-timeout=0s" in call["argv"]
     assert "-detailed-exitcode" in call["argv"] and "-input=false" in call["argv"]
 
 
@@ -172,10 +177,6 @@ def test_validate_outputs_show_fmt(fake_tf: FakeTerraform, workdir: Path) -> Non
     fake_tf.reply("output", stdout='{"bucket": {"sensitive": false, "type": "string", "value": "b-1"}}')
     assert tf.outputs() == {"bucket": "b-1"}
     assert fake_tf.last_argv() == ["output", "-no-color", "-json"]
-
-    fake_tf.reply("show", stdout='{"format_version": "1.2", "resource_changes": []}')
-    assert tf.show_plan_json(workdir / "p.tfplan") == {"format_version": "1.2", "resource_changes": []}
-    assert fake_tf.last_argv() == ["show", "-json", "-no-color", str(workdir / "p.tfplan")]
 
     fake_tf.reply("fmt", rc=3, stdout="main.tf\nmodules/x/main.tf\n")
     assert tf.fmt_check() == ["main.tf", "modules/x/main.tf"]
@@ -382,7 +383,6 @@ def test_real_terraform_round_trip(tmp_path: Path) -> None:
     plan = tmp_path / "build" / "env.tfplan"
     value = "a b'c\"d ${x} %{if} `y` ü"
     assert tf.plan(plan, {"greeting": value}) is True
-    assert tf.show_plan_json(plan)["variables"]["greeting"]["value"] == value
     tf.apply(plan)
     assert tf.outputs() == {"greeting": value}
     assert tf.plan(plan, {"greeting": value}) is False
@@ -408,3 +408,78 @@ def test_destroy_is_one_command_without_force(fake_tf: FakeTerraform, workdir: P
     argv = fake_tf.last_argv()
     assert argv[0] == "destroy" and "-auto-approve" in argv and "-input=false" in argv
     assert not any(arg.startswith("-force") for arg in argv), argv
+
+
+# -- backends, data folders, locks -------------------------------------------------------------------------
+
+
+def test_init_with_backend_settings_and_without_backend(
+    fake_tf: FakeTerraform, workdir: Path, tmp_path: Path
+) -> None:
+    settings = tmp_path / "backend-111122223333.s3.tfbackend"
+    settings.write_text('bucket = "b"\n')
+    data_dir = tmp_path / "data" / "aws-eu-west-1"
+    tf = Terraform(workdir, echo=False, data_dir=data_dir)
+    config = [str(settings), "key=sse-patterns/eu-west-1/terraform.tfstate"]
+    tf.init(backend_config=config)
+    argv = fake_tf.last_argv()
+    assert f"-backend-config={settings}" in argv
+    assert "-backend-config=key=sse-patterns/eu-west-1/terraform.tfstate" in argv
+    assert "-reconfigure" not in argv, "never drop a recorded backend unasked"
+    assert fake_tf.calls()[-1]["env"]["TF_DATA_DIR"] == str(data_dir)
+    assert (data_dir / "ssepatterns-init.json").is_file(), "the stamp lives in the data folder"
+    # The stamp records the settings by content: a changed file means init again.
+    stamp = json.loads((data_dir / "ssepatterns-init.json").read_text())
+    settings.write_text('bucket = "other"\n')
+    assert stamp["backend"] != tf._init_fingerprint(config)["backend"]
+
+    tf.init(backend=False)
+    assert "-backend=false" in fake_tf.last_argv()
+    tf.init(backend_config=config, reconfigure=True)
+    assert "-reconfigure" in fake_tf.last_argv()
+
+
+def test_users_tf_data_dir_never_leaks(fake_tf: FakeTerraform, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_DATA_DIR", "/somewhere/else")
+    Terraform(workdir, echo=False).validate()
+    assert "TF_DATA_DIR" not in fake_tf.calls()[-1]["env"]
+
+
+LOCK_ERROR = """
+Error: Error acquiring the state lock
+
+Error message: operation error S3: PutObject, https response error StatusCode: 412, RequestID: x,
+api error PreconditionFailed: At least one of the pre-conditions you specified did not hold
+Lock Info:
+  ID:        6a1f0e3c-2b7d-4c11-9a55-0d7a0b7e9f10
+  Path:      fa-125-111122223333-eu-west-1-tfstate/sse-patterns/eu-west-1/terraform.tfstate
+  Operation: OperationTypeApply
+  Who:       alice@laptop
+  Version:   1.11.4
+  Created:   2026-12-02 07:50:00.123456 +0000 UTC
+  Info:
+
+Terraform acquires a state lock to protect the state from being written
+by multiple users at the same time. Please resolve the issue above and try
+again. For most commands, you can disable locking with the "-lock=false"
+flag, but this is not recommended.
+"""
+
+
+def test_lock_conflict_is_one_line_naming_the_lock(fake_tf: FakeTerraform, workdir: Path) -> None:
+    fake_tf.reply("plan", rc=1, stderr=LOCK_ERROR)
+    with pytest.raises(StateLocked) as caught:
+        Terraform(workdir, echo=False).plan(workdir / "p.tfplan", lock_timeout="0s")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert caught.value.lock_id == "6a1f0e3c-2b7d-4c11-9a55-0d7a0b7e9f10"
+    for part in ("alice@laptop", "apply since 2026-12-02 07:50:00", "lock id 6a1f0e3c", "/sse-patterns/eu-west-1/"):
+        assert part in message, (part, message)
+
+
+def test_planned_changes_from_the_plan_line(fake_tf: FakeTerraform, workdir: Path) -> None:
+    tf = Terraform(workdir, echo=False)
+    fake_tf.reply("plan", rc=2, stdout="...\nPlan: 3 to add, 1 to change, 2 to destroy.\n")
+    assert tf.plan(workdir / "p.tfplan") is True and tf.planned_changes() == 6
+    fake_tf.reply("plan", rc=0, stdout="No changes. Your infrastructure matches the configuration.\n")
+    assert tf.plan(workdir / "p.tfplan") is False and tf.planned_changes() == 0

@@ -1,3 +1,9 @@
+variable "global_name_infix" {
+  description = "Inserted after the prefix in the names of global resources (buckets, the IAM role); null: <account>-<region>, so several accounts and regions hold the stack side by side."
+  type        = string
+  default     = null
+}
+
 variable "kms_key_deletion_window_in_days" {
   description = "Waiting period before KMS deletes the customer managed key after destroy (7 to 30)."
   type        = number
@@ -29,19 +35,9 @@ variable "object_key" {
 }
 
 variable "prefix" {
-  description = "Prefix of every resource name. Bucket names also carry the account id, to be globally unique."
+  description = "Prefix of every resource name. Global names also carry global_name_infix (<account>-<region>), to be unique."
   type        = string
   default     = "fa-125"
-}
-
-variable "region" {
-  description = "Region to deploy to (./inv passes the region of your AWS configuration unless you give --region)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as eu-west-1."
-  }
 }
 
 variable "secret_recovery_window_in_days" {

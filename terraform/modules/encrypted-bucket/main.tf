@@ -77,6 +77,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 }
 
+# Off for the pattern buckets (noncurrent versions would keep old SSE-C keys' objects around);
+# on for the Terraform state bucket, where every earlier state must stay recoverable.
+resource "aws_s3_bucket_versioning" "this" {
+  count  = var.versioning_enabled ? 1 : 0
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
   policy = data.aws_iam_policy_document.bucket.json

@@ -25,3 +25,8 @@ output "policy_json" {
   description = "The bucket policy document."
   value       = data.aws_iam_policy_document.bucket.json
 }
+
+output "region" {
+  description = "Region of the bucket."
+  value       = aws_s3_bucket.this.region
+}

@@ -75,3 +75,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "versioning_enabled" {
+  description = "Keep every version of every object (S3 versioning). Off by default: the encryption patterns do not need it; the Terraform state bucket does."
+  type        = bool
+  default     = false
+}

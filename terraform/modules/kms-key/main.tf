@@ -6,7 +6,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   # kms:ViaService names the regional endpoint of the service (s3.<region>.amazonaws.com).
   via_service_names = [
-    for service in var.via_services : "${service}.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"
+    for service in var.via_services : "${service}.${data.aws_region.current.id}.${data.aws_partition.current.dns_suffix}"
   ]
 }
 

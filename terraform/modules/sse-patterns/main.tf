@@ -3,36 +3,38 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  bucket_name_prefix = join("-", compact([var.prefix, var.bucket_name_infix]))
+  # Bucket names are global across accounts and regions, IAM role names across regions: both carry
+  # the infix (the aws env passes <account>-<region>), so stacks can stand side by side.
+  global_name_prefix = join("-", compact([var.prefix, var.global_name_infix]))
 
   # The AWS managed key for S3, named by its alias ARN in this region and account (as in the
   # walkthrough). The key itself is created by AWS on first use, so it cannot be looked up here.
-  aws_managed_s3_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alias/aws/s3"
+  aws_managed_s3_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:alias/aws/s3"
 
   # One bucket per pattern. Only the SSE-C bucket accepts (and requires) SSE-C.
   buckets = {
     sse_s3 = {
-      name               = "${local.bucket_name_prefix}-sse-s3"
+      name               = "${local.global_name_prefix}-sse-s3"
       default_encryption = { sse_algorithm = "AES256" }
       sse_c              = "deny"
     }
     sse_kms_aws_managed = {
-      name               = "${local.bucket_name_prefix}-sse-kms-aws-managed"
+      name               = "${local.global_name_prefix}-sse-kms-aws-managed"
       default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = local.aws_managed_s3_key_alias_arn, aws_managed_key = true }
       sse_c              = "deny"
     }
     sse_kms_cmk = {
-      name               = "${local.bucket_name_prefix}-sse-kms-cmk"
+      name               = "${local.global_name_prefix}-sse-kms-cmk"
       default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = module.customer_managed_key.arn }
       sse_c              = "deny"
     }
     dsse_kms = {
-      name               = "${local.bucket_name_prefix}-dsse-kms"
+      name               = "${local.global_name_prefix}-dsse-kms"
       default_encryption = { sse_algorithm = "aws:kms:dsse", kms_key_arn = module.customer_managed_key.arn }
       sse_c              = "deny"
     }
     sse_c = {
-      name               = "${local.bucket_name_prefix}-sse-c"
+      name               = "${local.global_name_prefix}-sse-c"
       default_encryption = null # as in the walkthrough: nothing of its own
       sse_c              = "require"
     }
@@ -75,7 +77,7 @@ module "sse_c_functions" {
 
   upload_function_name   = "${var.prefix}-function1"
   download_function_name = "${var.prefix}-function2"
-  role_name              = "${var.prefix}-function-role"
+  role_name              = "${local.global_name_prefix}-function-role"
   upload_package_path    = "${var.lambda_package_dir}/upload.zip"
   download_package_path  = "${var.lambda_package_dir}/download.zip"
   runtime                = var.lambda_runtime

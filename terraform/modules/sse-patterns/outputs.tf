@@ -46,7 +46,7 @@ output "functions" {
 
 output "region" {
   description = "Region the stack is deployed in."
-  value       = data.aws_region.current.name
+  value       = data.aws_region.current.id
 }
 
 output "sse_c_key_secret" {

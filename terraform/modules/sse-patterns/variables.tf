@@ -4,21 +4,21 @@ variable "abort_incomplete_multipart_upload_days" {
   default     = null
 }
 
-variable "bucket_name_infix" {
-  description = "Inserted between the prefix and the pattern in bucket names, e.g. the account id to make them globally unique (\"\" for none)."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.bucket_name_infix == "" || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", var.bucket_name_infix))
-    error_message = "bucket_name_infix may contain only lowercase letters, digits and hyphens, and must begin and end with a letter or digit."
-  }
-}
-
 variable "force_destroy" {
   description = "Let `terraform destroy` delete the buckets with the objects in them."
   type        = bool
   default     = true
+}
+
+variable "global_name_infix" {
+  description = "Inserted after the prefix in the names of global resources, the buckets (global across accounts and regions) and the functions' IAM role (global across regions): fa-125-<infix>-sse-s3, fa-125-<infix>-function-role. The aws env passes <account>-<region>, so several accounts and regions hold the stack side by side (\"\" for none)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.global_name_infix == "" || can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", var.global_name_infix))
+    error_message = "global_name_infix may contain only lowercase letters, digits and hyphens, and must begin and end with a letter or digit."
+  }
 }
 
 variable "kms_key_deletion_window_in_days" {
@@ -69,9 +69,10 @@ variable "prefix" {
     error_message = "prefix must not begin or end with a hyphen (S3 bucket names begin and end with a letter or digit)."
   }
   validation {
-    # The longest bucket name is <prefix>[-<infix>]-sse-kms-aws-managed (20 characters after the prefix and infix).
-    condition     = length(var.prefix) + (var.bucket_name_infix == "" ? 0 : length(var.bucket_name_infix) + 1) + 20 <= 63
-    error_message = "prefix is too long: the longest bucket name, <prefix>${var.bucket_name_infix == "" ? "" : "-<bucket_name_infix>"}-sse-kms-aws-managed, must fit in 63 characters, so prefix may have at most ${63 - 20 - (var.bucket_name_infix == "" ? 0 : length(var.bucket_name_infix) + 1)} characters."
+    # The longest global name is the bucket <prefix>[-<infix>]-sse-kms-aws-managed: 20 characters after
+    # the prefix and infix, of S3's 63 (the role, <prefix>[-<infix>]-function-role, has 14 of IAM's 64).
+    condition     = length(var.prefix) + (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1) + 20 <= 63
+    error_message = "prefix is too long: the longest bucket name, <prefix>${var.global_name_infix == "" ? "" : "-${var.global_name_infix}"}-sse-kms-aws-managed, must fit in S3's limit of 63 characters, so with this ${var.global_name_infix == "" ? "configuration" : "infix (${length(var.global_name_infix)} characters)"} prefix may have at most ${63 - 20 - (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1)} characters, and has ${length(var.prefix)}."
   }
   validation {
     condition     = !startswith(var.prefix, "xn--") && !startswith(var.prefix, "sthree-") && !startswith(var.prefix, "amzn-s3-demo-")

@@ -1,0 +1,243 @@
+"""./inv rehearse: the aws env, unchanged, deployed end to end on a throwaway emulator as if it were
+a real account.
+
+What a new team meets on its first day, in order: an administrator creates the deployer role (the
+policy a deployer needs: terraform/modules/deployer-role/deployer-policy.json.tftpl) and lets an
+engineer's IAM user assume it; the engineer bootstraps the state bucket, deploys with the S3 backend
+(state locked with a lock file), verifies, plans again (no changes), meets a colleague's lock, deploys
+a second region beside the first, and destroys both. Everything runs through the same code as
+`./inv state-bucket/apply/verify/destroy --env aws`, as that IAM user assuming the role through the
+env's `assume_role_arn` input, in an account other than the emulator's default and regions other
+than us-east-1. Only the endpoint differs, and it is handed over in code (envs.Rehearsal), never
+through the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import string
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ssepatterns import stack
+from ssepatterns import state_bucket as state_bucket_module
+from ssepatterns.emulator import control
+from ssepatterns.envs import AWS_DIR, AWS_STATE_DIR, Env, Rehearsal, aws_env
+from ssepatterns.errors import ProjectError
+from ssepatterns.paths import ENVS_DIR, TERRAFORM_DIR
+from ssepatterns.steps import step
+from ssepatterns.terraform import StateLocked
+from ssepatterns.verify import run as verification
+
+ACCOUNT_ID = "210987654321"  # not MiniStack's default account (000000000000)
+REGIONS = ("eu-west-1", "ap-southeast-2")  # not us-east-1; the second has one of the longest names
+PREFIX = "fa-125"
+DEPLOYER_ROLE = "sse-patterns-deployer"
+ENGINEER = "rehearsal-engineer"
+DEPLOYER_POLICY = TERRAFORM_DIR / "modules" / "deployer-role" / "deployer-policy.json.tftpl"
+
+
+def deployer_policy(account_id: str, partition: str = "aws", prefix: str = PREFIX) -> str:
+    """The deployer policy as the deployer-role module renders it (templatefile): the template has
+    plain ${name} interpolations only, which string.Template renders the same way."""
+    template = string.Template(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    return template.substitute(
+        account_id=account_id, deployer_role_name=DEPLOYER_ROLE, partition=partition, prefix=prefix
+    )
+
+
+def _root_client(cfg: control.EmulatorConfig, service: str) -> Any:
+    """The rehearsal account's root (MiniStack: a 12-digit access key id is that account's root)."""
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id=ACCOUNT_ID, aws_secret_access_key="test", region_name=REGIONS[0]
+    ).client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle))
+
+
+def create_deployer(cfg: control.EmulatorConfig) -> tuple[dict[str, str], str]:
+    """As the account's administrator: the deployer role, and an engineer (IAM user) who may only
+    assume it. Returns the engineer's credentials and the role's ARN."""
+    iam = _root_client(cfg, "iam")
+    try:
+        user = iam.create_user(UserName=ENGINEER)["User"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}],
+        }
+        role = iam.create_role(RoleName=DEPLOYER_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        iam.put_role_policy(
+            RoleName=DEPLOYER_ROLE, PolicyName=f"deploy-{PREFIX}", PolicyDocument=deployer_policy(ACCOUNT_ID)
+        )
+        iam.put_user_policy(
+            UserName=ENGINEER,
+            PolicyName="assume-the-deployer-role",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}],
+                }
+            ),
+        )
+        key = iam.create_access_key(UserName=ENGINEER)["AccessKey"]
+    finally:
+        iam.close()  # an open keep-alive connection delays the emulator's stop by 30 s
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}, role[
+        "Arn"
+    ]
+
+
+class RehearsalRun:
+    """One rehearsal run: its steps, what they found, and the report."""
+
+    def __init__(self, folder: Path, report_path: Path) -> None:
+        self.folder = folder
+        self.report_path = report_path
+        self.state_files_before: set[str] = set()
+        self.cfg = control.EmulatorConfig(port=control.free_port(), state_dir=folder / "emulator")
+        self.report: dict[str, Any] = {
+            "account_id": ACCOUNT_ID,
+            "regions": list(REGIONS),
+            "backend": None,
+            "verify": {},
+            "second_plan_changes": None,
+            "lock_conflict_detected": False,
+            "lock_message": None,
+            "leftovers": [],
+            "local_state_files": [],
+            "steps": [],
+            "failures": [],
+        }
+
+    def step(self, title: str, action: Callable[[], Any]) -> Any:
+        """Run one step, timed and recorded; a failure is recorded and ends the rehearsal."""
+        started = time.monotonic()
+        try:
+            with step(f"rehearsal: {title}"):
+                return action()
+        except ProjectError as error:
+            self.report["failures"].append(f"{title}: {error}")
+            raise
+        finally:
+            self.report["steps"].append({"step": title, "seconds": round(time.monotonic() - started, 1)})
+
+    def env(self, rehearsal: Rehearsal, var_file: Path, region: str, root: Path = AWS_DIR) -> Env:
+        return aws_env(region, [var_file], rehearsal, root=root)
+
+    def run(self) -> None:
+        self.state_files_before = _state_files()
+        self.step("start a throwaway emulator", lambda: control.start(self.cfg))
+        self.step("build the Lambda zips", stack.build)
+        credentials, role_arn = self.step("administrator: create the deployer role", lambda: create_deployer(self.cfg))
+        rehearsal = Rehearsal(self.cfg, credentials, self.folder / "work")
+        rehearsal.folder.mkdir(parents=True, exist_ok=True)
+        var_file = rehearsal.folder / "rehearsal.tfvars"
+        var_file.write_text(
+            f'assume_role_arn     = "{role_arn}"\nallowed_account_ids = ["{ACCOUNT_ID}"]\n', encoding="utf-8"
+        )
+        home = REGIONS[0]
+        state_env = self.env(rehearsal, var_file, home, root=AWS_STATE_DIR)
+        self.step(f"state bucket [{home}]", lambda: state_bucket_module.ensure(state_env))
+        self.report["backend"] = "s3"
+        deployed: dict[str, tuple[Env, dict[str, Any]]] = {}
+        for number, region in enumerate(REGIONS):
+            env = self.env(rehearsal, var_file, region)
+            tf = stack.terraform_for(env)
+            self.step(f"init with the S3 backend [{region}]", lambda env=env, tf=tf: stack.ensure_init(env, tf))
+            self.step(f"apply [{region}]", lambda env=env, tf=tf: stack.apply(env, tf))
+            deployed[region] = (env, tf.outputs())
+            self.step(
+                f"verify --env aws [{region}]",
+                lambda env=env: _verify(env, self.folder / f"verify-{region}.json", self.report["verify"]),
+            )
+            if number == 0:
+                self.step(f"plan again: no changes [{region}]", lambda env=env, tf=tf: self._second_plan(env, tf))
+                self.step(f"a second run meets the lock [{region}]", lambda env=env, tf=tf: self._lock(env, tf))
+        for region, (env, before) in deployed.items():
+            tf = stack.terraform_for(env)
+            self.step(f"destroy [{region}]", lambda env=env, tf=tf, before=before: self._destroy(env, tf, before))
+        self.step("no local state in the aws env's folders", self._no_local_state)
+
+    def _second_plan(self, env: Env, tf: Any) -> None:
+        stack.plan(env, tf)
+        self.report["second_plan_changes"] = tf.planned_changes()
+        if self.report["second_plan_changes"]:
+            raise ProjectError(f"a second plan shows {self.report['second_plan_changes']} changes")
+
+    def _lock(self, env: Env, tf: Any) -> None:
+        with tf.holding_state_lock(env.variables, env.var_files):
+            try:
+                stack.plan(env, stack.terraform_for(env), lock_timeout="0s")
+            except StateLocked as locked:
+                self.report["lock_conflict_detected"] = locked.lock_id is not None
+                self.report["lock_message"] = str(locked)
+                print(f"    as expected: {locked}")
+            else:
+                raise ProjectError("a second plan ran while another run held the state lock")
+        if not self.report["lock_conflict_detected"]:
+            raise ProjectError(f"the lock error named no lock id: {self.report['lock_message']}")
+
+    def _destroy(self, env: Env, tf: Any, before: dict[str, Any]) -> None:
+        tf.destroy(variables=env.variables, var_files=env.var_files)
+        left = stack.leftovers(env, before)
+        self.report["leftovers"] += left
+        if left:
+            raise ProjectError(f"destroy left these behind: {', '.join(left)}")
+        print("    nothing left behind (the KMS key is pending deletion, as KMS requires)")
+
+    def _no_local_state(self) -> None:
+        found = sorted(_state_files() - self.state_files_before)
+        self.report["local_state_files"] = found
+        if found:
+            raise ProjectError(f"local state appeared in the aws env's folders: {', '.join(found)}")
+
+    def write_report(self) -> None:
+        self.report_path.parent.mkdir(parents=True, exist_ok=True)
+        self.report_path.write_text(json.dumps(self.report, indent=2) + "\n", encoding="utf-8")
+
+
+def _state_files() -> set[str]:
+    """State files in the aws env's roots (a local-state opt-out may have some before we start)."""
+    return {str(path.relative_to(ENVS_DIR)) for root in (AWS_DIR, AWS_STATE_DIR) for path in root.rglob("*.tfstate*")}
+
+
+def _verify(env: Env, report: Path, record: dict[str, Any]) -> dict[str, int]:
+    try:
+        record[env.region] = verification.run(env, str(report), str(report.with_suffix(".xml")))
+    except ProjectError:
+        record[env.region] = verification.summary_of(report)
+        raise
+    return record[env.region]
+
+
+def run(report_path: Path, keep: bool = False) -> dict[str, Any]:
+    """Rehearse; write and return the report (its `failures` empty when everything held)."""
+    folder = Path(tempfile.mkdtemp(prefix="sse-rehearsal-"))
+    rehearsal = RehearsalRun(folder, report_path)
+    try:
+        rehearsal.run()
+    except ProjectError:
+        pass  # recorded in the report's failures
+    finally:
+        rehearsal.write_report()
+        if keep:
+            print(f"kept: emulator {rehearsal.cfg.endpoint} (state {rehearsal.cfg.state_dir}), folder {folder}")
+        else:
+            control.stop(rehearsal.cfg)
+            shutil.rmtree(folder, ignore_errors=True)
+    report = rehearsal.report
+    verify = ", ".join(
+        f"{region}: {s.get('passed')} passed, {s.get('failed')} failed, {s.get('not_applicable')} n/a"
+        for region, s in report["verify"].items()
+    )
+    print(
+        f"rehearsal: account {report['account_id']}, regions {', '.join(report['regions'])}, backend "
+        f"{report['backend']}; verify {verify or 'not run'}; second plan changes "
+        f"{report['second_plan_changes']}; lock conflict detected {report['lock_conflict_detected']}; "
+        f"leftovers {report['leftovers'] or 'none'}; report {report_path}"
+    )
+    return report

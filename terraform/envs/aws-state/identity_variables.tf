@@ -1,0 +1,1 @@
+../aws/identity_variables.tf

@@ -1,0 +1,1 @@
+../aws/providers.tf
