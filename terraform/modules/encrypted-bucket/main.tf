@@ -109,14 +109,28 @@ resource "terraform_data" "sse_c_encryption_type" {
   }
 
   provisioner "local-exec" {
-    # `python3` with boto3 on PATH: ./inv puts the project's virtualenv first on PATH.
-    interpreter = ["python3", "${path.module}/scripts/put_blocked_encryption_types.py"]
+    # A POSIX sh wrapper runs the helper with the `python3` on PATH (./inv puts the project's
+    # virtualenv first), or says in one line that there is none.
+    interpreter = ["/bin/sh", "${path.module}/scripts/put_blocked_encryption_types.sh"]
     command     = aws_s3_bucket.this.id
     environment = {
       BLOCKED_ENCRYPTION_TYPE = local.blocked_encryption_type
       AWS_REGION              = aws_s3_bucket.this.region
+      # The provider's principal. "" when unset (the helper then uses the standard AWS environment,
+      # as the provider does) rather than absent: a value the terraform process inherited must not
+      # apply instead.
+      SSE_PATTERNS_AWS_PROFILE     = var.aws_profile == null ? "" : var.aws_profile
+      SSE_PATTERNS_ASSUME_ROLE_ARN = var.assume_role_arn == null ? "" : var.assume_role_arn
     }
   }
 
-  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
+  # After every other write of the bucket's configuration: S3 answers OperationAborted to
+  # concurrent ones. (The opt-in lifecycle rule is left out: hashicorp/aws waits ~55 s after writing
+  # it, and the helper retries OperationAborted anyway.)
+  depends_on = [
+    aws_s3_bucket_ownership_controls.this,
+    aws_s3_bucket_policy.this,
+    aws_s3_bucket_public_access_block.this,
+    aws_s3_bucket_server_side_encryption_configuration.this,
+  ]
 }

@@ -9,6 +9,28 @@ variable "abort_incomplete_multipart_upload_days" {
   }
 }
 
+variable "assume_role_arn" {
+  description = "Role the helper assumes, the same as the provider's assume_role (null: none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.assume_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+", var.assume_role_arn))
+    error_message = "assume_role_arn must be null or an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)."
+  }
+}
+
+variable "aws_profile" {
+  description = "Named profile of the AWS shared config the helper uses; the same as the provider's (null: the standard AWS environment)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_profile == null || try(trimspace(var.aws_profile) != "", false)
+    error_message = "aws_profile must be null or a profile name (not empty)."
+  }
+}
+
 variable "bucket_name" {
   description = "Name of the bucket (globally unique on AWS)."
   type        = string

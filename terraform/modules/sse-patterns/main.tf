@@ -62,6 +62,10 @@ module "bucket" {
   tags               = merge(var.tags, { "sse-pattern" = each.key })
 
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+
+  # The helper that sets BlockedEncryptionTypes acts as the provider's principal.
+  aws_profile     = var.aws_profile
+  assume_role_arn = var.assume_role_arn
 }
 
 module "sse_c_key_secret" {

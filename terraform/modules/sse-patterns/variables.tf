@@ -4,6 +4,18 @@ variable "abort_incomplete_multipart_upload_days" {
   default     = null
 }
 
+variable "assume_role_arn" {
+  description = "Role the buckets' SSE-C setting helper assumes, the same as the provider's assume_role (null: none; see encrypted-bucket)."
+  type        = string
+  default     = null
+}
+
+variable "aws_profile" {
+  description = "Named profile of the AWS shared config the buckets' SSE-C setting helper uses; the same as the provider's (null: the standard AWS environment; see encrypted-bucket)."
+  type        = string
+  default     = null
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete the buckets with the objects in them."
   type        = bool
