@@ -111,7 +111,7 @@ class Env:
     @property
     def label(self) -> str:
         """The env and, for aws, the region: names plan files and log lines."""
-        return self.name if self.name == "local" else f"{self.name}-{self.variables['region']}"
+        return self.name if self.name == "local" else f"{self.workdir.name}-{self.variables['region']}"
 
     @property
     def region(self) -> str:

@@ -376,6 +376,11 @@ class Terraform:
                 proc.wait()
             reader.join(timeout=5)
 
+    def state_pull(self) -> str:
+        """The current state as JSON text, from whichever backend holds it. Never echoed: it is the state."""
+        _, out, _ = self._tf.cmd("state pull", stream=False)
+        return out
+
     def state_push(self, state_file: Path) -> None:
         """Write a state file into the configured backend (a new, empty one: no -force)."""
         self._tf.cmd("state push", str(Path(state_file).absolute()), stream=False)

@@ -9,6 +9,7 @@ the gaps and fails once MiniStack closes one).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -102,7 +103,67 @@ def _patch_no_port_443() -> None:
     app._port_is_bindable = _never_bindable
 
 
+ResourceExtractor = Callable[[str, str, str, dict, bytes, dict, str, str], str]
+
+
+def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
+    """Wrap MiniStack's resource-ARN extraction so requests that name their resource in the body
+    are evaluated against it.
+
+    Why: MiniStack 1.5.33 (`ministack.core.iam_actions.extract_resource_arn`) builds a KMS request's
+    resource from its `KeyId` only, and a Lambda request's from the function name in the path. KMS
+    CreateAlias/UpdateAlias/DeleteAlias carry `AliasName` instead, and Lambda CreateFunction
+    (`POST /2015-03-31/functions`) carries `FunctionName` in its body, so MiniStack evaluates them
+    against "*": an identity policy that grants them on `arn:...:alias/<prefix>-*` or
+    `arn:...:function:<prefix>-*` (least privilege, as AWS documents) is denied, and only
+    `"Resource": "*"` would pass. AWS authorizes them on the alias (and the key) and on the function:
+    the resource this request names, which is what the wrapper supplies.
+    """
+
+    @functools.wraps(extract)
+    def resource(
+        service: str,
+        method: str,
+        path: str,
+        headers: dict,
+        body: bytes,
+        query_params: dict,
+        region: str,
+        account_id: str,
+    ) -> str:
+        found = extract(service, method, path, headers, body, query_params, region, account_id)
+        if found != "*" or service not in ("kms", "lambda"):
+            return found
+        try:
+            fields = json.loads(body or b"{}")
+        except ValueError:
+            return found
+        if not isinstance(fields, dict):
+            return found
+        alias, function = fields.get("AliasName"), fields.get("FunctionName")
+        if service == "kms" and isinstance(alias, str) and alias.startswith("alias/"):
+            return f"arn:aws:kms:{region}:{account_id}:{alias}"
+        creating = method == "POST" and path.rstrip("/").endswith("/functions")
+        if service == "lambda" and creating and isinstance(function, str) and function:
+            return function if function.startswith("arn:") else f"arn:aws:lambda:{region}:{account_id}:function:{function}"
+        return found
+
+    setattr(resource, _SHIM_MARK, True)
+    return resource
+
+
+def _patch_body_named_resources() -> None:
+    """Install with_body_named_resources: every caller imports extract_resource_arn inside a function
+    (`from ministack.core.iam_actions import extract_resource_arn`), so the module attribute is what
+    they get."""
+    from ministack.core import iam_actions
+
+    if not getattr(iam_actions.extract_resource_arn, _SHIM_MARK, False):
+        iam_actions.extract_resource_arn = with_body_named_resources(iam_actions.extract_resource_arn)
+
+
 def apply() -> None:
     """Apply every patch; idempotent. Call in the emulator process before `ministack.app.main()`."""
     _patch_sse_condition_keys()
     _patch_no_port_443()
+    _patch_body_named_resources()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ssepatterns import stack
 from ssepatterns.paths import BUILD_DIR
 from ssepatterns.verify.marks import check
 from ssepatterns.verify.observe import artifact_texts, holding_key, key_format
@@ -29,13 +30,12 @@ def test_key_format(verify, sse_c_key):
     "the key (raw or base64) is in neither the state nor a saved plan",
 )
 def test_key_is_absent_from_state_and_plans(verify, target, sse_c_key):
-    state = target.env.workdir / "terraform.tfstate"
+    # The state from its backend (S3 on the aws env), never a file path; and every saved plan.
+    state = stack.terraform_for(target.env, echo=False).state_pull()
     plans = sorted((BUILD_DIR / "plans").glob("*.tfplan"))
-    texts = artifact_texts([state, *plans])
+    texts = {"state": state.encode(), **artifact_texts(plans)}
     # The right state, with the stack in it: otherwise "absent" would prove nothing.
-    assert "sse_c_key_secret" in json.loads(texts["terraform.tfstate"]).get("outputs", {}), (
-        "no stack in the state"
-    )
+    assert "sse_c_key_secret" in json.loads(state).get("outputs", {}), "no stack in the state"
     found = holding_key(sse_c_key, texts)
     observed = verify.observe(
         f"found in {', '.join(found)}" if found else f"in neither the state nor {len(plans)} saved plan(s)"

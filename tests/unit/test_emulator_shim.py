@@ -258,3 +258,39 @@ def test_health_endpoint_is_ministacks() -> None:
     from ministack import app
 
     assert control.HEALTH_PATH in app._HEALTH_PATHS
+
+
+# --------------------------------------------------------------------------- KMS alias resources
+
+ALIAS_BODY = json.dumps({"AliasName": "alias/fa-125-cmk", "TargetKeyId": "1234"}).encode()
+
+
+def _unpatched_extract() -> Callable[..., str]:
+    from ministack.core import iam_actions
+
+    return inspect.unwrap(iam_actions.extract_resource_arn)
+
+
+CREATE_FUNCTION = ("lambda", "POST", "/2015-03-31/functions", {}, json.dumps({"FunctionName": "fa-125-f"}).encode())
+
+
+def test_unpatched_ministack_evaluates_body_named_resources_against_star() -> None:
+    found = _unpatched_extract()("kms", "POST", "/", {}, ALIAS_BODY, {}, "eu-west-1", "210987654321")
+    assert found == "*", "MiniStack now names the alias itself: drop that part of shim.with_body_named_resources"
+    found = _unpatched_extract()(*CREATE_FUNCTION, {}, "eu-west-1", "210987654321")
+    assert found == "*", "MiniStack now names the new function: drop that part of shim.with_body_named_resources"
+
+
+def test_create_function_names_its_function() -> None:
+    extract = shim.with_body_named_resources(_unpatched_extract())
+    found = extract(*CREATE_FUNCTION, {}, "eu-west-1", "210987654321")
+    assert found == "arn:aws:lambda:eu-west-1:210987654321:function:fa-125-f"
+
+
+def test_alias_requests_name_their_alias() -> None:
+    extract = shim.with_body_named_resources(_unpatched_extract())
+    found = extract("kms", "POST", "/", {}, ALIAS_BODY, {}, "eu-west-1", "210987654321")
+    assert found == "arn:aws:kms:eu-west-1:210987654321:alias/fa-125-cmk"
+    key_request = json.dumps({"KeyId": "1234"}).encode()
+    assert extract("kms", "POST", "/", {}, key_request, {}, "eu-west-1", "210987654321").endswith(":key/1234")
+    assert extract("kms", "POST", "/", {}, b"{}", {}, "eu-west-1", "210987654321") == "*"  # CreateKey
