@@ -402,6 +402,7 @@ def open_workspace() -> Iterator[Workspace]:
         common = {
             "prefix": PREFIX,
             "partition": "aws",  # the partition of both regions
+            "dns_suffix": "amazonaws.com",  # ...and its DNS suffix
             "lambda_package_dir": package_dir,
             "upload_code_hash": _code_hash(packages["upload"]),
             "download_code_hash": _code_hash(packages["download"]),

@@ -14,6 +14,7 @@ import pytest
 from ssepatterns.errors import ProjectError
 from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
     TARGET,
+    live_printer,
     pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure,
@@ -31,7 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "sha
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
     try:
-        opened = open_target(request.config.getoption("--sse-env"), request.config.getoption("--sse-region"))
+        opened = open_target(
+            request.config.getoption("--sse-env"),
+            request.config.getoption("--sse-region"),
+            out=live_printer(request.config),
+        )
     except ProjectError as error:
         pytest.exit(f"cannot verify: {error}", returncode=2)
     request.config.stash[TARGET] = opened
