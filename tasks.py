@@ -19,8 +19,8 @@ from invoke import Collection, Context, Exit, task
 
 from ssepatterns import module_docs, rotation, stack
 from ssepatterns import scan as policy_scan
-from ssepatterns.emulator import control as emulator_control
 from ssepatterns import state_bucket as state_bucket_module
+from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, ENVS_DIR, REPO_ROOT, TERRAFORM_DIR
@@ -110,7 +110,9 @@ def build(c: Context) -> None:
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def plan(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
+def plan(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """Show what apply would change; the plan is saved to build/plans/<env>.tfplan."""
     target = _env(env, region, var_file)
     stack.build()
@@ -121,7 +123,9 @@ def plan(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def apply(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
+def apply(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """Build, plan and apply the stack (applies only when the plan has changes)."""
     target = _env(env, region, var_file)
     stack.build()
@@ -230,7 +234,9 @@ def seed_objects(
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
 @user_errors
-def up(c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None) -> None:
+def up(
+    c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
+) -> None:
     """The main job: start the emulator (local env), build the zips, apply the stack, verify it."""
     check_env_name(env)
     if env == "local":

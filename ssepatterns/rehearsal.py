@@ -55,7 +55,9 @@ def _root_client(cfg: control.EmulatorConfig, service: str) -> Any:
     import boto3
 
     return boto3.session.Session(
-        aws_access_key_id=ACCOUNT_ID, aws_secret_access_key="test", region_name=REGIONS[0]
+        aws_access_key_id=ACCOUNT_ID,
+        aws_secret_access_key="test",  # noqa: S106 - MiniStack's fixed root secret, no credential
+        region_name=REGIONS[0],
     ).client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle))
 
 
@@ -132,7 +134,9 @@ class RehearsalRun:
         self.state_files_before = _state_files()
         self.step("start a throwaway emulator", lambda: control.start(self.cfg))
         self.step("build the Lambda zips", stack.build)
-        credentials, role_arn = self.step("administrator: create the deployer role", lambda: create_deployer(self.cfg))
+        credentials, role_arn = self.step(
+            "administrator: create the deployer role", lambda: create_deployer(self.cfg)
+        )
         rehearsal = Rehearsal(self.cfg, credentials, self.folder / "work")
         rehearsal.folder.mkdir(parents=True, exist_ok=True)
         var_file = rehearsal.folder / "rehearsal.tfvars"
@@ -147,19 +151,29 @@ class RehearsalRun:
         for number, region in enumerate(REGIONS):
             env = self.env(rehearsal, var_file, region)
             tf = stack.terraform_for(env)
-            self.step(f"init with the S3 backend [{region}]", lambda env=env, tf=tf: stack.ensure_init(env, tf))
+            self.step(
+                f"init with the S3 backend [{region}]", lambda env=env, tf=tf: stack.ensure_init(env, tf)
+            )
             self.step(f"apply [{region}]", lambda env=env, tf=tf: stack.apply(env, tf))
             deployed[region] = (env, tf.outputs())
             self.step(
                 f"verify --env aws [{region}]",
-                lambda env=env: _verify(env, self.folder / f"verify-{region}.json", self.report["verify"]),
+                lambda env=env, region=region: _verify(
+                    env, self.folder / f"verify-{region}.json", self.report["verify"]
+                ),
             )
             if number == 0:
-                self.step(f"plan again: no changes [{region}]", lambda env=env, tf=tf: self._second_plan(env, tf))
-                self.step(f"a second run meets the lock [{region}]", lambda env=env, tf=tf: self._lock(env, tf))
+                self.step(
+                    f"plan again: no changes [{region}]", lambda env=env, tf=tf: self._second_plan(env, tf)
+                )
+                self.step(
+                    f"a second run meets the lock [{region}]", lambda env=env, tf=tf: self._lock(env, tf)
+                )
         for region, (env, before) in deployed.items():
             tf = stack.terraform_for(env)
-            self.step(f"destroy [{region}]", lambda env=env, tf=tf, before=before: self._destroy(env, tf, before))
+            self.step(
+                f"destroy [{region}]", lambda env=env, tf=tf, before=before: self._destroy(env, tf, before)
+            )
         self.step("no local state in the aws env's folders", self._no_local_state)
 
     def _second_plan(self, env: Env, tf: Any) -> None:
@@ -202,7 +216,11 @@ class RehearsalRun:
 
 def _state_files() -> set[str]:
     """State files in the aws env's roots (a local-state opt-out may have some before we start)."""
-    return {str(path.relative_to(ENVS_DIR)) for root in (AWS_DIR, AWS_STATE_DIR) for path in root.rglob("*.tfstate*")}
+    return {
+        str(path.relative_to(ENVS_DIR))
+        for root in (AWS_DIR, AWS_STATE_DIR)
+        for path in root.rglob("*.tfstate*")
+    }
 
 
 def _verify(env: Env, report: Path, record: dict[str, Any]) -> dict[str, int]:
@@ -225,7 +243,9 @@ def run(report_path: Path, keep: bool = False) -> dict[str, Any]:
     finally:
         rehearsal.write_report()
         if keep:
-            print(f"kept: emulator {rehearsal.cfg.endpoint} (state {rehearsal.cfg.state_dir}), folder {folder}")
+            print(
+                f"kept: emulator {rehearsal.cfg.endpoint} (state {rehearsal.cfg.state_dir}), folder {folder}"
+            )
         else:
             control.stop(rehearsal.cfg)
             shutil.rmtree(folder, ignore_errors=True)

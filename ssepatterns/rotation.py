@@ -21,6 +21,9 @@ rewritten, and a reader must know which key that was. So:
 * One rotation at a time: a lock object (written with If-None-Match: *, so only one writer can create
   it) holds a lease that the running rotation renews; a later run refuses while the lease is live and
   takes over an expired one (a rotation that died), with If-Match on the stale lock's ETag.
+* On the aws env a stack applied moments ago may not be effective yet (S3 bucket configurations
+  are eventually consistent): the run's first write, the lock, is retried while S3 refuses it,
+  bounded and visibly (ssepatterns.consistency). Elsewhere nothing is retried.
 
 Nothing here prints, logs or returns key material.
 """
@@ -37,6 +40,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ssepatterns.consistency import Propagation, is_access_denied
 from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 from ssepatterns.sse_c import sse_c_key, sse_c_secret
@@ -95,9 +99,12 @@ class Rotation:
         out: Callable[[str], None] = print,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
+        propagation: Propagation | None = None,
     ) -> None:
         self.s3, self.secrets, self.bucket, self.secret_arn = s3, secrets, bucket, secret_arn
         self.out, self.lease_seconds, self.clock = out, lease_seconds, clock
+        # Without one (no env named), nothing is retried, as on the emulator.
+        self.propagation = propagation or Propagation("unspecified", out=out)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._lock_etag: str | None = None
         self._lease_renewed_at = 0.0
@@ -146,7 +153,13 @@ class Rotation:
 
     def acquire(self, key_version: str, break_lock: bool = False) -> None:
         try:
-            self._lock_etag = self.s3.put_object(IfNoneMatch="*", **self._lock_args(key_version))["ETag"]
+            # The run's first write: on AWS a fresh bucket's SSE-C setting or policy may lag behind.
+            self._lock_etag = self.propagation.retry(
+                lambda: self.s3.put_object(IfNoneMatch="*", **self._lock_args(key_version))["ETag"],
+                is_access_denied,
+                what="the bucket settings",
+                action=f"s3:PutObject {self.bucket}/{LOCK_KEY}",
+            )
         except ClientError as error:
             if _code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise
@@ -349,6 +362,7 @@ def rotate(env: Env, resume_only: bool = False, break_lock: bool = False) -> Sum
             target.client("secretsmanager"),
             target.outputs["buckets"]["sse_c"]["name"],
             target.outputs["sse_c_key_secret"]["arn"],
+            propagation=target.propagation,
         )
         return rotation.run(resume_only=resume_only, break_lock=break_lock)
     finally:

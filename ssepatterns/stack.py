@@ -106,7 +106,9 @@ def _ensure_init(
     source = f"offline, provider mirror {mirror}" if mirror else "from the Terraform registry"
     with step(f"terraform init [{label}] ({source})"):
         try:
-            tf.init(plugin_dir=mirror, backend_config=backend_config, backend=backend, reconfigure=reconfigure)
+            tf.init(
+                plugin_dir=mirror, backend_config=backend_config, backend=backend, reconfigure=reconfigure
+            )
         except TerraformError as error:
             if mirror is not None:
                 raise

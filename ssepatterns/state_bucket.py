@@ -107,12 +107,14 @@ def _bootstrap(env: Env, variables: dict[str, Any], settings_file: Path) -> None
         shutil.copytree(
             env.workdir.parent.parent,
             copy,
-            ignore=shutil.ignore_patterns(".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.tfbackend"),
+            ignore=shutil.ignore_patterns(
+                ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.tfbackend"
+            ),
         )
         root = copy / "envs" / env.workdir.name
         local_state = Path(tmp) / "state-bucket.tfstate"
         (root / "backend_override.tf").write_text(
-            '# Bootstrap only: the bucket that will hold this state does not exist yet.\n'
+            "# Bootstrap only: the bucket that will hold this state does not exist yet.\n"
             f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n',
             encoding="utf-8",
         )

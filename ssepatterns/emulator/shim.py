@@ -145,7 +145,11 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
             return f"arn:aws:kms:{region}:{account_id}:{alias}"
         creating = method == "POST" and path.rstrip("/").endswith("/functions")
         if service == "lambda" and creating and isinstance(function, str) and function:
-            return function if function.startswith("arn:") else f"arn:aws:lambda:{region}:{account_id}:function:{function}"
+            return (
+                function
+                if function.startswith("arn:")
+                else f"arn:aws:lambda:{region}:{account_id}:function:{function}"
+            )
         return found
 
     setattr(resource, _SHIM_MARK, True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -18,7 +19,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ssepatterns.consistency import Propagation
+
 OK = "200 OK"
+DENIED = "403 AccessDenied"
 
 
 def outcome(call: Callable[[], Any]) -> str:
@@ -38,6 +42,30 @@ def error_outcome(error: ClientError) -> str:
     if not code or code == str(status) or code.isdigit():
         return str(status or code)
     return f"{status} {code}" if status else code
+
+
+def is_denial(observed: str) -> bool:
+    """An outcome that is a refusal: '403 AccessDenied', '400 AccessDeniedException', a bare '403'."""
+    return observed == "403" or observed.split()[-1] in ("AccessDenied", "AccessDeniedException")
+
+
+def allowed(propagation: Propagation, call: Callable[[], Any], what: str, action: str) -> str:
+    """outcome(call) of a request that should succeed. On the aws env a refusal is observed again
+    while `what` may still be propagating (ssepatterns.consistency); any other outcome is final."""
+    return propagation.until(lambda: outcome(call), lambda seen: not is_denial(seen), what, action)
+
+
+def denied(
+    propagation: Propagation,
+    call: Callable[[], Any],
+    what: str,
+    action: str,
+    is_expected: Callable[[str], bool] = lambda seen: seen == DENIED,
+) -> str:
+    """outcome(call) of a request that should be refused: the expected denial is final at once; on the
+    aws env anything else ("allowed although it should be denied") is observed again while the
+    policies of `what` may still be propagating, so it can only turn into the denial."""
+    return propagation.until(lambda: outcome(call), is_expected, what, action)
 
 
 def encryption(response: Mapping[str, Any]) -> str:
@@ -119,3 +147,82 @@ def round_trip(s3: Any, bucket: str, key: str, body: bytes, **put_args: Any) -> 
     head = s3.head_object(Bucket=bucket, Key=key)
     got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     return f"PUT {encryption(put)}, HEAD {encryption(head)}, body {'equal' if got == body else 'different'}"
+
+
+# --- bucket policy statements -------------------------------------------------------------------------
+
+DENY_SSE_C_SID = "DenyUploadWithSseC"
+SSE_C_ALGORITHM_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
+_STATEMENT_FIELDS = ("Sid", "Effect", "Principal", "Action", "Resource", "Condition")
+
+
+def deny_sse_c_statement(bucket_arn: str) -> dict[str, Any]:
+    """The statement the encrypted-bucket module puts in every bucket that must not take SSE-C:
+    deny any upload that carries the SSE-C algorithm header (Null = false: the header is present)."""
+    return {
+        "Sid": DENY_SSE_C_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/*",
+        "Condition": {"Null": {SSE_C_ALGORITHM_KEY: "false"}},
+    }
+
+
+def _values(value: Any) -> str:
+    items = value if isinstance(value, list) else [value]
+    return ", ".join(sorted(str(v).lower() if isinstance(v, bool) else str(v) for v in items))
+
+
+def _principal(principal: Any) -> str:
+    if principal is None:
+        return "no principal"
+    if principal == "*" or principal in ({"AWS": "*"}, {"AWS": ["*"]}):
+        return "anyone"
+    return json.dumps(principal, sort_keys=True)
+
+
+def statement_summary(statement: Mapping[str, Any]) -> str:
+    """One policy statement as one comparable line, the same for every JSON spelling of it (a single
+    value or a one-element list, any order): 'Sid S: Deny s3:PutObject on <arn>/* to anyone if Null
+    <key> = false'. Anything beyond Sid/Effect/Principal/Action/Resource/Condition (NotAction,
+    NotResource, NotPrincipal, ...) is spelled out at the end, so it cannot go unnoticed."""
+    conditions = [
+        f"{operator} {key} = {_values(value)}"
+        for operator, block in sorted(statement.get("Condition", {}).items())
+        for key, value in sorted(block.items())
+    ]
+    parts = [
+        f"Sid {statement.get('Sid', '(none)')}: {statement.get('Effect', '(no effect)')}",
+        _values(statement["Action"]) if "Action" in statement else "(no Action)",
+        "on " + (_values(statement["Resource"]) if "Resource" in statement else "(no Resource)"),
+        "to " + _principal(statement.get("Principal")),
+        ("if " + " and ".join(conditions)) if conditions else "unconditionally",
+    ]
+    extra = sorted(set(statement) - set(_STATEMENT_FIELDS))
+    if extra:
+        parts.append("with " + ", ".join(f"{k} {json.dumps(statement[k], sort_keys=True)}" for k in extra))
+    return " ".join(parts)
+
+
+def policy_statement(policy: str | Mapping[str, Any], sid: str) -> str:
+    """The summary of the statement `sid` of a policy (its JSON text or parsed), or what is wrong."""
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    found = [s for s in statements if s.get("Sid") == sid]
+    if not found:
+        sids = ", ".join(str(s.get("Sid", "(none)")) for s in statements) or "none"
+        return f"no statement {sid} (statements: {sids})"
+    if len(found) > 1:
+        return f"{len(found)} statements {sid}: " + "; ".join(statement_summary(s) for s in found)
+    return statement_summary(found[0])
+
+
+def bucket_policy_statement(s3: Any, bucket: str, sid: str) -> str:
+    """policy_statement of a bucket's policy as read back with GetBucketPolicy, or why it could not be."""
+    try:
+        policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as error:
+        return f"no bucket policy readable ({error_outcome(error)})"
+    return policy_statement(policy, sid)

@@ -9,7 +9,9 @@ the run and the JSON report written where --sse-report-json says.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ TARGET = pytest.StashKey[Any]()  # the Target, set by the suite's target fixture
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sse-patterns verification")
     group.addoption("--sse-env", default="local", help="env to verify: local (default) or aws")
-    group.addoption("--sse-target", default=None, help="JSON file naming the env to resolve (./inv verify writes it)")
+    group.addoption(
+        "--sse-target", default=None, help="JSON file naming the env to resolve (./inv verify writes it)"
+    )
     group.addoption("--sse-report-json", default=None, help="write the JSON report here")
 
 
@@ -48,6 +52,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.nodeid} is in tests/postapply but is not marked @check")
     # Checks that change the stack (a key rotation) run after all the others.
     items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)
+
+
+def live_printer(config: pytest.Config) -> Callable[[str], None]:
+    """A line printed at once, past pytest's output capture: the waits for eventual consistency
+    (ssepatterns.consistency) must be visible while they happen, not after the check."""
+
+    def out(line: str) -> None:
+        capture = config.pluginmanager.getplugin("capturemanager")
+        terminal = config.pluginmanager.getplugin("terminalreporter")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if terminal is not None:
+                terminal.write_line(line)
+            else:
+                print(line, flush=True)
+
+    return out
 
 
 class Recorder:

@@ -3,10 +3,15 @@
 On the emulator the principal is the non-root operator user the local env creates (MiniStack's root
 bypasses every policy, so checks made as root would prove nothing); on AWS it is the caller's own
 credentials, with any endpoint override ignored.
+
+ARNs and service names are built from the stack's outputs (partition, DNS suffix, region, account),
+never written down: the same checks hold in every partition. On the aws env the calls that AWS
+documents as eventually consistent go through `propagation` (ssepatterns.consistency).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +19,7 @@ import boto3
 from botocore.config import Config
 
 from ssepatterns import stack
+from ssepatterns.consistency import Propagation
 from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 
@@ -23,6 +29,7 @@ class Target:
     env: Env
     outputs: dict[str, Any]
     session: boto3.session.Session
+    propagation: Propagation
     _clients: list[Any] = field(default_factory=list, repr=False)
 
     @property
@@ -42,6 +49,25 @@ class Target:
     @property
     def region(self) -> str:
         return self.outputs["region"]
+
+    @property
+    def partition(self) -> str:
+        return self.outputs["partition"]
+
+    @property
+    def dns_suffix(self) -> str:
+        return self.outputs["dns_suffix"]
+
+    def arn(self, service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
+        """arn:<partition>:<service>:<region>:<account>:<resource>, in the stack's region and account
+        unless told otherwise ("" for a global service or resource)."""
+        region = self.region if region is None else region
+        account = self.outputs["account_id"] if account is None else account
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    def service_name(self, service: str) -> str:
+        """A service's regional name, <service>.<region>.<dns suffix> (as in kms:ViaService)."""
+        return f"{service}.{self.region}.{self.dns_suffix}"
 
     def client(self, service: str, session: boto3.session.Session | None = None, **kwargs: Any) -> Any:
         """A client as the principal under test (or of `session`); closed by close()."""
@@ -64,12 +90,21 @@ class Target:
         self._clients.clear()
 
 
-def open_target(env: Env) -> Target:
+# Outputs the checks need that a stack applied by an older version of this code lacks.
+REQUIRED_OUTPUTS = ("account_id", "dns_suffix", "partition", "region")
+
+
+def open_target(env: Env, out: Callable[[str], None] = print) -> Target:
+    """The deployed stack of `env`; `out` shows the waits for eventual consistency (aws env)."""
     outputs = stack.outputs(env, stack.terraform_for(env, echo=False))
+    again = "" if env.name == "local" else f" --env aws --region {env.region}"
     if "buckets" not in outputs:
+        raise ProjectError(f"the {env.label} stack is not deployed: run ./inv up{again}")
+    missing = [name for name in REQUIRED_OUTPUTS if name not in outputs]
+    if missing:
         raise ProjectError(
-            f"the {env.label} stack is not deployed: run ./inv up"
-            + ("" if env.name == "local" else f" --env aws --region {env.region}")
+            f"the {env.label} stack's outputs lack {', '.join(missing)} (applied by an older version): "
+            f"run ./inv apply{again}"
         )
     if env.emulator is not None:
         creds = outputs["operator_credentials"]
@@ -80,4 +115,4 @@ def open_target(env: Env) -> Target:
         )
     else:
         session = env.session()  # the same principal as Terraform's (profile, role)
-    return Target(env=env, outputs=outputs, session=session)
+    return Target(env=env, outputs=outputs, session=session, propagation=Propagation(env.name, out=out))

@@ -218,7 +218,13 @@ class Workspace:
                     TERRAFORM_DIR,
                     root,
                     ignore=shutil.ignore_patterns(
-                        ".terraform", "*.tfstate", "*.tfstate.*", "*.tfplan", "*.tfbackend", "*_override.tf", "*.tfvars"
+                        ".terraform",
+                        "*.tfstate",
+                        "*.tfstate.*",
+                        "*.tfplan",
+                        "*.tfbackend",
+                        "*_override.tf",
+                        "*.tfvars",
                     ),
                 )
                 # The aws env keeps its state in S3 (the rehearsal proves that); a plan needs none:
@@ -410,6 +416,7 @@ def open_workspace() -> Iterator[Workspace]:
         common = {
             "prefix": PREFIX,
             "partition": "aws",  # the partition of both regions
+            "dns_suffix": "amazonaws.com",  # ...and its DNS suffix
             "lambda_package_dir": package_dir,
             "upload_code_hash": _code_hash(packages["upload"]),
             "download_code_hash": _code_hash(packages["download"]),

@@ -16,6 +16,7 @@ from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
     TARGET,
+    live_printer,
     pytest_addoption,
     pytest_collection_modifyitems,
     pytest_configure,
@@ -38,7 +39,7 @@ def target(request: pytest.FixtureRequest) -> Target:
             env = from_spec(json.loads(Path(spec_file).read_text(encoding="utf-8")))
         else:
             env = resolve(request.config.getoption("--sse-env"))
-        opened = open_target(env)
+        opened = open_target(env, out=live_printer(request.config))
     except ProjectError as error:
         pytest.exit(f"cannot verify: {error}", returncode=2)
     request.config.stash[TARGET] = opened

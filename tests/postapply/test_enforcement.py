@@ -1,5 +1,10 @@
 """The bucket policies' guards: a header that asks for the wrong encryption is AccessDenied; the right
-one, sent explicitly, is let through (so is no header at all: see test_default_encryption)."""
+one, sent explicitly, is let through (so is no header at all: see test_default_encryption).
+
+On AWS a just-applied bucket policy may take a moment (S3 bucket configurations are eventually
+consistent, ssepatterns.consistency): a denial is final at once, an upload let through that should be
+denied is tried again within the budget, and so is a refused upload that should pass.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,18 @@ import pytest
 from sse_c_key import sse_c_params
 
 from ssepatterns.verify.marks import check, not_applicable
-from ssepatterns.verify.observe import OK, outcome
+from ssepatterns.verify.observe import (
+    DENIED,
+    DENY_SSE_C_SID,
+    OK,
+    allowed,
+    bucket_policy_statement,
+    denied,
+    deny_sse_c_statement,
+    statement_summary,
+)
 
-DENIED = "403 AccessDenied"
+BUCKET_SETTINGS = "the bucket settings"
 BODY = b"enforcement check\n"
 
 # pattern -> (its algorithm, another algorithm to ask for)
@@ -33,46 +47,80 @@ def bucket_key_arn(outputs, pattern: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def other_key_arn(outputs) -> str:
+def other_key_arn(target) -> str:
     """A KMS key ARN in this account and region that is not the bucket's (it need not exist: the
     bucket policy is evaluated before S3 looks at the key)."""
-    return f"arn:aws:kms:{outputs['region']}:{outputs['account_id']}:key/00000000-0000-4000-8000-000000000000"
+    return target.arn("kms", "key/00000000-0000-4000-8000-000000000000")
 
 
-def put(s3, bucket: str, key: str, **headers) -> str:
-    """The outcome of a PutObject with these headers ('200 OK', '403 AccessDenied', ...)."""
-    return outcome(lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers))
+def put_denied(target, s3, bucket: str, key: str, **headers) -> str:
+    """The outcome of a PutObject with these headers that the bucket policy must refuse."""
+    return denied(
+        target.propagation,
+        lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers),
+        BUCKET_SETTINGS,
+        f"s3:PutObject {bucket}",
+    )
+
+
+def put_allowed(target, s3, bucket: str, key: str, **headers) -> str:
+    """The outcome of a PutObject with these headers that the bucket policy must let through."""
+    return allowed(
+        target.propagation,
+        lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers),
+        BUCKET_SETTINGS,
+        f"s3:PutObject {bucket}",
+    )
 
 
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
 @check("{pattern}.other-algorithm-denied", "{pattern}", DENIED)
-def test_other_algorithm_is_denied(verify, s3, buckets, run_prefix, pattern):
+def test_other_algorithm_is_denied(verify, target, s3, buckets, run_prefix, pattern):
     other = ALGORITHMS[pattern][1]
-    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}other-alg.txt", ServerSideEncryption=other)
+    bucket = bucket_of(buckets, pattern)
+    observed = put_denied(target, s3, bucket, f"{run_prefix}other-alg.txt", ServerSideEncryption=other)
     assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", KMS_PATTERNS)
 @check("{pattern}.other-kms-key-denied", "{pattern}", DENIED)
-def test_other_kms_key_is_denied(verify, s3, buckets, run_prefix, other_key_arn, pattern):
+def test_other_kms_key_is_denied(verify, target, s3, buckets, run_prefix, other_key_arn, pattern):
     headers = {"ServerSideEncryption": ALGORITHMS[pattern][0], "SSEKMSKeyId": other_key_arn}
-    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}other-key.txt", **headers)
+    observed = put_denied(target, s3, bucket_of(buckets, pattern), f"{run_prefix}other-key.txt", **headers)
     assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", ["sse-kms-cmk", "dsse-kms"])
 @check("{pattern}.kms-without-key-id-denied", "{pattern}", DENIED + " (S3 would use aws/s3, not the CMK)")
-def test_kms_header_without_key_id_is_denied(verify, s3, buckets, run_prefix, pattern):
+def test_kms_header_without_key_id_is_denied(verify, target, s3, buckets, run_prefix, pattern):
     headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
-    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}no-key-id.txt", **headers)
+    observed = put_denied(target, s3, bucket_of(buckets, pattern), f"{run_prefix}no-key-id.txt", **headers)
     assert verify.observe(observed) == DENIED
 
 
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
-@check("{pattern}.sse-c-upload-denied", "{pattern}", DENIED)
-def test_sse_c_upload_is_denied_on_other_buckets(verify, s3, buckets, run_prefix, sse_c_key, pattern):
-    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}sse-c.txt", **sse_c_params(sse_c_key))
-    assert verify.observe(observed) == DENIED
+@check(
+    "{pattern}.sse-c-upload-denied",
+    "{pattern}",
+    f"{DENIED}; bucket policy read back: {statement_summary(deny_sse_c_statement('<bucket ARN>'))}",
+)
+def test_sse_c_upload_is_denied_on_other_buckets(
+    verify, target, s3, buckets, outputs, run_prefix, sse_c_key, pattern
+):
+    """On AWS, S3's own SSE-C block (BlockedEncryptionTypes = SSE-C) refuses the same upload with the
+    same 403, so the refusal alone does not show the policy's deny: the policy is read back too (as
+    the principal under test) and must hold the deny statement, on every env."""
+    bucket = bucket_of(buckets, pattern)
+    refused = put_denied(target, s3, bucket, f"{run_prefix}sse-c.txt", **sse_c_params(sse_c_key))
+    statement = target.propagation.until(
+        lambda: bucket_policy_statement(s3, bucket, DENY_SSE_C_SID),
+        lambda seen: not seen.startswith("no bucket policy"),
+        BUCKET_SETTINGS,
+        f"s3:GetBucketPolicy {bucket}",
+    )
+    observed = verify.observe(f"{refused}; bucket policy read back: {statement}")
+    expected = statement_summary(deny_sse_c_statement(outputs["buckets"][pattern.replace("-", "_")]["arn"]))
+    assert observed == f"{DENIED}; bucket policy read back: {expected}"
 
 
 @pytest.mark.parametrize("pattern", list(ALGORITHMS))
@@ -87,5 +135,5 @@ def test_matching_headers_are_allowed(verify, target, s3, buckets, outputs, run_
     headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
     if pattern in KMS_PATTERNS:
         headers["SSEKMSKeyId"] = bucket_key_arn(outputs, pattern)
-    observed = put(s3, bucket_of(buckets, pattern), f"{run_prefix}explicit.txt", **headers)
+    observed = put_allowed(target, s3, bucket_of(buckets, pattern), f"{run_prefix}explicit.txt", **headers)
     assert verify.observe(observed) == OK

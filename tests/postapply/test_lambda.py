@@ -1,22 +1,51 @@
-"""The walkthrough's two functions, and the least privilege of their role shown by acting as it."""
+"""The walkthrough's two functions, and the least privilege of their role shown by acting as it.
+
+On AWS a just-applied stack needs a moment (ssepatterns.consistency): a new function is Pending, a
+new role cannot be assumed at once, and its credentials are AccessDenied until IAM has propagated.
+Those cases are retried on the aws env; the role's denials are only retried while the role is still
+*allowed* what it should be denied (IAM documents that policy changes propagate), never the denial.
+"""
 
 from __future__ import annotations
 
 import json
-import time
+import re
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
+from ssepatterns.consistency import is_access_denied, is_function_not_ready
 from ssepatterns.verify.marks import check
-from ssepatterns.verify.observe import OK, outcome
+from ssepatterns.verify.observe import DENIED, OK, denied, outcome
+
+IAM = "IAM"
+FUNCTIONS = "the functions and their role"
+# How the functions report a refusal of their role (lambda_src): the key unreadable, an upload refused,
+# a download denied.
+ROLE_REFUSED = re.compile(r"AccessDenied|access denied|may not read")
 
 
-def invoke(lambda_client, name: str) -> tuple[bool, object]:
-    response = lambda_client.invoke(FunctionName=name, Payload=b"{}")
-    payload = json.loads(response["Payload"].read() or b"null")
-    return "FunctionError" not in response, payload
+def invoke(target, lambda_client, name: str) -> tuple[bool, object]:
+    """(succeeded, payload) of one invocation. On AWS a function still Pending, or failing because its
+    fresh role is not yet effective, is invoked again (bounded, see ssepatterns.consistency)."""
+
+    def call() -> tuple[bool, object]:
+        response = lambda_client.invoke(FunctionName=name, Payload=b"{}")
+        payload = json.loads(response["Payload"].read() or b"null")
+        return "FunctionError" not in response, payload
+
+    def message(result: tuple[bool, object]) -> str:
+        payload = result[1]
+        return str(payload.get("errorMessage", payload) if isinstance(payload, dict) else payload)
+
+    return target.propagation.until(
+        call,
+        settled=lambda result: result[0] or not ROLE_REFUSED.search(message(result)),
+        what=FUNCTIONS,
+        action=f"lambda:InvokeFunction {name}",
+        seen=lambda result: f"function error: {message(result)}",
+        is_transient=is_function_not_ready,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +54,8 @@ def lambda_client(target):
 
 
 @check("lambda.upload-function", "sse-c", "function1 succeeds, object written with SSE-C AES256")
-def test_upload_function(verify, lambda_client, outputs):
-    ok, payload = invoke(lambda_client, outputs["functions"]["upload"])
+def test_upload_function(verify, target, lambda_client, outputs):
+    ok, payload = invoke(target, lambda_client, outputs["functions"]["upload"])
     if ok:
         observed = f"function1 succeeds, object written with SSE-C {payload.get('sse_customer_algorithm')}"
     else:
@@ -50,33 +79,46 @@ def test_function_object_needs_the_key(verify, s3, buckets, outputs):
 
 
 @check("lambda.download-function", "sse-c", "function2 returns awstut!")
-def test_download_function(verify, lambda_client, outputs):
-    ok, payload = invoke(lambda_client, outputs["functions"]["download"])
+def test_download_function(verify, target, lambda_client, outputs):
+    ok, payload = invoke(target, lambda_client, outputs["functions"]["download"])
     observed = verify.observe(f"function2 returns {payload}" if ok else f"function2 failed: {payload}")
     assert observed == "function2 returns awstut!"
 
 
 @pytest.fixture(scope="module")
 def role_session(target, outputs) -> boto3.session.Session:
-    """A session as the functions' role (the stack lets the verifying principal assume it)."""
+    """A session as the functions' role (the stack lets the verifying principal assume it), once its
+    credentials work: on AWS a fresh role may be AccessDenied on AssumeRole, then on what it may do.
+    Without that wait the denials below could pass only because the role does nothing yet."""
     sts = target.client("sts")
-    for attempt in range(6):  # IAM is eventually consistent on AWS: a fresh trust policy may lag
-        try:
-            creds = sts.assume_role(
-                RoleArn=outputs["functions"]["role_arn"], RoleSessionName="sse-patterns-verify"
-            )
-            break
-        except ClientError as error:
-            if attempt == 5 or error.response["Error"]["Code"] != "AccessDenied":
-                raise
-            time.sleep(5)
-    creds = creds["Credentials"]
-    return boto3.session.Session(
+    role_arn = outputs["functions"]["role_arn"]
+    creds = target.propagation.retry(
+        lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="sse-patterns-verify"),
+        is_access_denied,
+        what=IAM,
+        action="sts:AssumeRole",
+    )["Credentials"]
+    session = boto3.session.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
         region_name=outputs["region"],
     )
+    secrets = target.client("secretsmanager", session=session)
+    target.propagation.retry(
+        lambda: secrets.get_secret_value(SecretId=outputs["sse_c_key_secret"]["arn"]),
+        is_access_denied,
+        what=IAM,
+        action="secretsmanager:GetSecretValue as the role",
+    )
+    return session
+
+
+def denied_as_role(target, call, action: str, is_expected=lambda observed: observed == DENIED) -> str:
+    """The outcome of a call the role must be denied. On AWS an outcome that is *not* the denial is
+    observed again while IAM may still be propagating (IAM documents that policy changes take time);
+    the denial is final at once."""
+    return denied(target.propagation, call, IAM, action, is_expected)
 
 
 @check("lambda.role-reads-its-secret", "sse-c", OK + " (control: the role can do its job)")
@@ -92,9 +134,13 @@ def test_role_reads_its_own_secret(verify, target, role_session, outputs):
 def test_role_cannot_read_another_bucket(verify, target, role_session, buckets):
     s3_as_role = target.client("s3", session=role_session)
     observed = verify.observe(
-        outcome(lambda: s3_as_role.get_object(Bucket=buckets["sse_s3"], Key="anything.txt"))
+        denied_as_role(
+            target,
+            lambda: s3_as_role.get_object(Bucket=buckets["sse_s3"], Key="anything.txt"),
+            action="s3:GetObject as the role",
+        )
     )
-    assert observed == "403 AccessDenied"
+    assert observed == DENIED
 
 
 @check(
@@ -105,18 +151,26 @@ def test_role_cannot_read_another_secret(verify, target, role_session, outputs):
     other = outputs["sse_c_key_secret"]["arn"].replace(
         f":secret:{outputs['sse_c_key_secret']['name']}-", ":secret:another-secret-"
     )
-    observed = verify.observe(outcome(lambda: secrets.get_secret_value(SecretId=other)))
+    observed = verify.observe(
+        denied_as_role(
+            target,
+            lambda: secrets.get_secret_value(SecretId=other),
+            action="secretsmanager:GetSecretValue as the role",
+            is_expected=lambda observed: observed.split()[-1] == "AccessDeniedException",
+        )
+    )
     assert observed.split()[-1] == "AccessDeniedException", observed
 
 
 @check("lambda.role-cannot-write-other-bucket", "sse-c", "403 AccessDenied")
 def test_role_cannot_write_another_bucket(verify, target, role_session, buckets, run_prefix):
     s3_as_role = target.client("s3", session=role_session)
+    key = f"{run_prefix}role.txt"
     observed = verify.observe(
-        outcome(
-            lambda: s3_as_role.put_object(
-                Bucket=buckets["sse_kms_cmk"], Key=f"{run_prefix}role.txt", Body=b"x"
-            )
+        denied_as_role(
+            target,
+            lambda: s3_as_role.put_object(Bucket=buckets["sse_kms_cmk"], Key=key, Body=b"x"),
+            action="s3:PutObject as the role",
         )
     )
-    assert observed == "403 AccessDenied"
+    assert observed == DENIED

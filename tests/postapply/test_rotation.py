@@ -94,9 +94,10 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
     thread = threading.Thread(target=concurrent_traffic)
     thread.start()
     # Anything left unfinished first (the next run would complete it instead of rotating).
-    Rotation(s3, secrets, bucket, secret_arn, out=lambda _line: None).run(resume_only=True)
+    quiet = {"out": lambda _line: None, "propagation": target.propagation}
+    Rotation(s3, secrets, bucket, secret_arn, **quiet).run(resume_only=True)
     try:
-        run.summary = Rotation(s3, secrets, bucket, secret_arn, out=lambda _line: None).run()
+        run.summary = Rotation(s3, secrets, bucket, secret_arn, **quiet).run()
     finally:
         stop.set()
         thread.join()

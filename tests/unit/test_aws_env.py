@@ -13,7 +13,9 @@ from ssepatterns.errors import ProjectError
 
 
 def test_tfvars_precedence_is_terraforms(tmp_path: Path) -> None:
-    (tmp_path / "terraform.tfvars").write_text('profile = "from-tfvars"\nprefix = "a"\nregion = "eu-west-1"\n')
+    (tmp_path / "terraform.tfvars").write_text(
+        'profile = "from-tfvars"\nprefix = "a"\nregion = "eu-west-1"\n'
+    )
     (tmp_path / "terraform.tfvars.json").write_text('{"prefix": "b"}')
     (tmp_path / "x.auto.tfvars").write_text('prefix = "c"\n')
     extra = tmp_path / "team.tfvars"
@@ -106,7 +108,10 @@ def test_state_needs_settings_or_the_documented_opt_out(
     settings.write_text('bucket = "fa-125-111122223333-eu-west-1-tfstate"\nuse_lockfile = true\n')
     backend = envs.aws_backend("ap-southeast-2", "111122223333", None)
     assert backend.init_config == [str(settings), "key=sse-patterns/ap-southeast-2/terraform.tfstate"]
-    assert backend.describe() == "s3://fa-125-111122223333-eu-west-1-tfstate/sse-patterns/ap-southeast-2/terraform.tfstate"
+    assert (
+        backend.describe()
+        == "s3://fa-125-111122223333-eu-west-1-tfstate/sse-patterns/ap-southeast-2/terraform.tfstate"
+    )
     with pytest.raises(ProjectError, match="no backend settings for account 222233334444"):
         envs.aws_backend("eu-west-1", "222233334444", None)  # another account's file is not used
     (tmp_path / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
@@ -120,7 +125,9 @@ def test_a_stray_endpoint_never_reaches_the_aws_env(monkeypatch: pytest.MonkeyPa
     assert not [name for name in envs.aws_process_env() if name.startswith("AWS_ENDPOINT_URL")]
     # Only a Rehearsal object, built in code, points it at an emulator.
     rehearsal = envs.Rehearsal(
-        EmulatorConfig(port=4599, state_dir=tmp_path), {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"}, tmp_path
+        EmulatorConfig(port=4599, state_dir=tmp_path),
+        {"AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"},
+        tmp_path,
     )
     process_env = envs.aws_process_env(rehearsal)
     assert process_env["AWS_ENDPOINT_URL"] == "https://127.0.0.1:4599"

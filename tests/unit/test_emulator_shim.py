@@ -271,14 +271,24 @@ def _unpatched_extract() -> Callable[..., str]:
     return inspect.unwrap(iam_actions.extract_resource_arn)
 
 
-CREATE_FUNCTION = ("lambda", "POST", "/2015-03-31/functions", {}, json.dumps({"FunctionName": "fa-125-f"}).encode())
+CREATE_FUNCTION = (
+    "lambda",
+    "POST",
+    "/2015-03-31/functions",
+    {},
+    json.dumps({"FunctionName": "fa-125-f"}).encode(),
+)
 
 
 def test_unpatched_ministack_evaluates_body_named_resources_against_star() -> None:
     found = _unpatched_extract()("kms", "POST", "/", {}, ALIAS_BODY, {}, "eu-west-1", "210987654321")
-    assert found == "*", "MiniStack now names the alias itself: drop that part of shim.with_body_named_resources"
+    assert found == "*", (
+        "MiniStack now names the alias itself: drop that part of shim.with_body_named_resources"
+    )
     found = _unpatched_extract()(*CREATE_FUNCTION, {}, "eu-west-1", "210987654321")
-    assert found == "*", "MiniStack now names the new function: drop that part of shim.with_body_named_resources"
+    assert found == "*", (
+        "MiniStack now names the new function: drop that part of shim.with_body_named_resources"
+    )
 
 
 def test_create_function_names_its_function() -> None:

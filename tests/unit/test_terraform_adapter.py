@@ -19,7 +19,7 @@ import pytest
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.provider_mirror import terraform_platform
-from ssepatterns.terraform import INIT_STAMP, Terraform, StateLocked
+from ssepatterns.terraform import INIT_STAMP, StateLocked, Terraform
 
 FAKE_TERRAFORM = """#!{python}
 import json, os, sys
@@ -439,7 +439,9 @@ def test_init_with_backend_settings_and_without_backend(
     assert "-reconfigure" in fake_tf.last_argv()
 
 
-def test_users_tf_data_dir_never_leaks(fake_tf: FakeTerraform, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_users_tf_data_dir_never_leaks(
+    fake_tf: FakeTerraform, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TF_DATA_DIR", "/somewhere/else")
     Terraform(workdir, echo=False).validate()
     assert "TF_DATA_DIR" not in fake_tf.calls()[-1]["env"]
@@ -473,7 +475,12 @@ def test_lock_conflict_is_one_line_naming_the_lock(fake_tf: FakeTerraform, workd
     message = str(caught.value)
     assert "\n" not in message
     assert caught.value.lock_id == "6a1f0e3c-2b7d-4c11-9a55-0d7a0b7e9f10"
-    for part in ("alice@laptop", "apply since 2026-12-02 07:50:00", "lock id 6a1f0e3c", "/sse-patterns/eu-west-1/"):
+    for part in (
+        "alice@laptop",
+        "apply since 2026-12-02 07:50:00",
+        "lock id 6a1f0e3c",
+        "/sse-patterns/eu-west-1/",
+    ):
         assert part in message, (part, message)
 
 

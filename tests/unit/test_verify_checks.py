@@ -16,14 +16,19 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ssepatterns.verify.observe import (
+    DENY_SSE_C_SID,
     OK,
     artifact_texts,
     bucket_default,
+    bucket_policy_statement,
+    deny_sse_c_statement,
     encryption,
     holding_key,
     key_format,
     outcome,
+    policy_statement,
     round_trip,
+    statement_summary,
 )
 from ssepatterns.verify.report import CheckResult, Report
 
@@ -120,6 +125,91 @@ def test_sse_c_objects_and_bucket_defaults_are_described():
     assert bucket_default(config) == "AES256, bucket key off"
     config["ServerSideEncryptionConfiguration"]["Rules"][0]["BucketKeyEnabled"] = True
     assert bucket_default(config) == "AES256, bucket key on"
+
+
+# --- the SSE-C guard, read back from the bucket policy --------------------------------------------------
+
+BUCKET_ARN = "arn:aws-cn:s3:::fa-125-sse-s3"  # any partition: the ARN comes from the stack's outputs
+TLS_ONLY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": [BUCKET_ARN, f"{BUCKET_ARN}/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def bucket_policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def expected_sse_c_deny() -> str:
+    return statement_summary(deny_sse_c_statement(BUCKET_ARN))
+
+
+def test_the_sse_c_deny_as_the_module_writes_it_is_found():
+    found = policy_statement(bucket_policy(TLS_ONLY, deny_sse_c_statement(BUCKET_ARN)), DENY_SSE_C_SID)
+    assert (
+        found
+        == expected_sse_c_deny()
+        == (
+            "Sid DenyUploadWithSseC: Deny s3:PutObject on arn:aws-cn:s3:::fa-125-sse-s3/* to anyone "
+            "if Null s3:x-amz-server-side-encryption-customer-algorithm = false"
+        )
+    )
+    # The same statement as AWS may spell it (one-element lists, a principal map) is the same.
+    respelled = {
+        **deny_sse_c_statement(BUCKET_ARN),
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:PutObject"],
+        "Resource": [f"{BUCKET_ARN}/*"],
+        "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": ["false"]}},
+    }
+    assert policy_statement(bucket_policy(TLS_ONLY, respelled), DENY_SSE_C_SID) == expected_sse_c_deny()
+
+
+def test_a_policy_without_the_sse_c_deny_is_reported_although_s3_would_refuse_the_upload_anyway():
+    found = policy_statement(bucket_policy(TLS_ONLY), DENY_SSE_C_SID)
+    assert found == "no statement DenyUploadWithSseC (statements: DenyInsecureTransport)"
+    assert found != expected_sse_c_deny()
+
+
+@pytest.mark.parametrize(
+    ("change", "shows"),
+    [
+        ({"Effect": "Allow"}, "Allow"),
+        ({"Action": "s3:GetObject"}, "s3:GetObject"),
+        ({"Resource": "arn:aws-cn:s3:::another-bucket/*"}, "another-bucket"),
+        ({"Principal": {"AWS": "arn:aws-cn:iam::111122223333:root"}}, "111122223333"),
+        # The walkthrough's require statement (Null = true) in its place: it denies the opposite.
+        ({"Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "true"}}}, "= true"),
+        ({"Condition": {}}, "unconditionally"),
+        ({"NotResource": "arn:aws-cn:s3:::x"}, "NotResource"),
+    ],
+)
+def test_a_changed_sse_c_deny_is_reported(change, shows):
+    found = policy_statement(bucket_policy({**deny_sse_c_statement(BUCKET_ARN), **change}), DENY_SSE_C_SID)
+    assert found != expected_sse_c_deny() and shows in found
+
+
+def test_a_missing_or_unreadable_bucket_policy_is_reported():
+    class S3:
+        def __init__(self, error: ClientError | None) -> None:
+            self.error = error
+
+        def get_bucket_policy(self, Bucket):  # noqa: N803 - boto3's parameter name
+            if self.error:
+                raise self.error
+            return {"Policy": bucket_policy(deny_sse_c_statement(BUCKET_ARN))}
+
+    assert bucket_policy_statement(S3(None), "b", DENY_SSE_C_SID) == expected_sse_c_deny()
+    missing = bucket_policy_statement(S3(client_error(404, "NoSuchBucketPolicy")), "b", DENY_SSE_C_SID)
+    assert missing == "no bucket policy readable (404 NoSuchBucketPolicy)"
+    duplicated = policy_statement(
+        bucket_policy(deny_sse_c_statement(BUCKET_ARN), deny_sse_c_statement(BUCKET_ARN)), DENY_SSE_C_SID
+    )
+    assert duplicated.startswith("2 statements DenyUploadWithSseC")
 
 
 # --- the key's shape and whereabouts ----------------------------------------------------------------
@@ -243,3 +333,31 @@ def test_plugin_refuses_a_test_that_is_not_a_check(pytester: pytest.Pytester):
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stderr.fnmatch_lines(["*is not marked @check*"])
+
+
+def test_a_wait_for_eventual_consistency_is_shown_while_the_check_runs(pytester: pytest.Pytester):
+    pytester.makeconftest(
+        SUITE
+        + """
+from ssepatterns.verify.plugin import live_printer
+
+@pytest.fixture
+def out(request):
+    return live_printer(request.config)
+"""
+    )
+    pytester.makepyfile(
+        test_checks="""
+from ssepatterns.verify.marks import check
+
+@check("p.wait", "p", "ok")
+def test_wait(verify, out):
+    out("waiting for IAM to propagate… (AccessDenied from sts:AssumeRole, 2 s)")
+    print("captured, not shown")
+    verify.observe("ok")
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["waiting for IAM to propagate… (AccessDenied from sts:AssumeRole, 2 s)"])
+    result.stdout.no_fnmatch_line("captured, not shown")

@@ -18,6 +18,11 @@ output "customer_managed_key" {
   value       = module.sse_patterns.customer_managed_key
 }
 
+output "dns_suffix" {
+  description = "DNS suffix of the partition the stack is deployed in."
+  value       = module.sse_patterns.dns_suffix
+}
+
 output "env" {
   description = "Which env this is."
   value       = "aws"
@@ -26,6 +31,11 @@ output "env" {
 output "functions" {
   description = "The SSE-C functions."
   value       = module.sse_patterns.functions
+}
+
+output "partition" {
+  description = "Partition the stack is deployed in."
+  value       = module.sse_patterns.partition
 }
 
 output "region" {

@@ -18,6 +18,11 @@ output "customer_managed_key" {
   value       = module.sse_patterns.customer_managed_key
 }
 
+output "dns_suffix" {
+  description = "DNS suffix of the partition the stack is deployed in."
+  value       = module.sse_patterns.dns_suffix
+}
+
 output "endpoint" {
   description = "Endpoint of the emulator."
   value       = var.emulator_endpoint
@@ -41,6 +46,11 @@ output "operator_credentials" {
     user_arn          = aws_iam_user.operator.arn
   }
   sensitive = true
+}
+
+output "partition" {
+  description = "Partition the stack is deployed in."
+  value       = module.sse_patterns.partition
 }
 
 output "region" {

@@ -30,6 +30,11 @@ output "customer_managed_key" {
   }
 }
 
+output "dns_suffix" {
+  description = "DNS suffix of the partition the stack is deployed in (service names such as s3.<region>.<dns_suffix>)."
+  value       = data.aws_partition.current.dns_suffix
+}
+
 output "functions" {
   description = "The SSE-C functions: names, role and log groups."
   value = {
@@ -42,6 +47,11 @@ output "functions" {
     log_group_names = module.sse_c_functions.log_group_names
     object_key      = var.object_key
   }
+}
+
+output "partition" {
+  description = "Partition the stack is deployed in (the second field of every ARN)."
+  value       = data.aws_partition.current.partition
 }
 
 output "region" {
