@@ -119,7 +119,8 @@ class Env:
 
     @property
     def plan_file(self) -> Path:
-        return BUILD_DIR / "plans" / f"{self.label}.tfplan"
+        folder = self.rehearsal.folder if self.rehearsal else BUILD_DIR
+        return folder / "plans" / f"{self.label}.tfplan"
 
     @property
     def on_emulator(self) -> bool:

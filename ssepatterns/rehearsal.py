@@ -20,6 +20,7 @@ import string
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -147,34 +148,35 @@ class RehearsalRun:
         state_env = self.env(rehearsal, var_file, home, root=AWS_STATE_DIR)
         self.step(f"state bucket [{home}]", lambda: state_bucket_module.ensure(state_env))
         self.report["backend"] = "s3"
-        deployed: dict[str, tuple[Env, dict[str, Any]]] = {}
-        for number, region in enumerate(REGIONS):
-            env = self.env(rehearsal, var_file, region)
-            tf = stack.terraform_for(env)
-            self.step(
-                f"init with the S3 backend [{region}]", lambda env=env, tf=tf: stack.ensure_init(env, tf)
-            )
-            self.step(f"apply [{region}]", lambda env=env, tf=tf: stack.apply(env, tf))
-            deployed[region] = (env, tf.outputs())
-            self.step(
-                f"verify --env aws [{region}]",
-                lambda env=env, region=region: _verify(
-                    env, self.folder / f"verify-{region}.json", self.report["verify"]
-                ),
-            )
-            if number == 0:
-                self.step(
-                    f"plan again: no changes [{region}]", lambda env=env, tf=tf: self._second_plan(env, tf)
-                )
-                self.step(
-                    f"a second run meets the lock [{region}]", lambda env=env, tf=tf: self._lock(env, tf)
-                )
-        for region, (env, before) in deployed.items():
-            tf = stack.terraform_for(env)
-            self.step(
-                f"destroy [{region}]", lambda env=env, tf=tf, before=before: self._destroy(env, tf, before)
-            )
+        # The two regions side by side, at the same time: the first one's checks (verify, a second
+        # plan, the lock) overlap the second one's apply, which is mostly the provider's waiting.
+        envs = {region: self.env(rehearsal, var_file, region) for region in REGIONS}
+        with ThreadPoolExecutor(max_workers=len(REGIONS), thread_name_prefix="region") as pool:
+            futures = {
+                region: pool.submit(self._region, envs[region], number == 0)
+                for number, region in enumerate(REGIONS)
+            }
+            deployed = {region: future.result() for region, future in futures.items()}
+        with ThreadPoolExecutor(max_workers=len(REGIONS), thread_name_prefix="destroy") as pool:
+            for done in [
+                pool.submit(self._destroy, envs[region], before) for region, before in deployed.items()
+            ]:
+                done.result()
         self.step("no local state in the aws env's folders", self._no_local_state)
+
+    def _region(self, env: Env, first: bool) -> dict[str, Any]:
+        """Deploy and verify one region; the first also plans again and meets a lock. Its outputs."""
+        region = env.region
+        tf = stack.terraform_for(env)
+        self.step(f"init with the S3 backend [{region}]", lambda: stack.ensure_init(env, tf))
+        self.step(f"apply [{region}]", lambda: stack.apply(env, tf))
+        outputs = tf.outputs()
+        report = self.folder / f"verify-{region}.json"
+        self.step(f"verify --env aws [{region}]", lambda: _verify(env, report, self.report["verify"]))
+        if first:
+            self.step(f"plan again: no changes [{region}]", lambda: self._second_plan(env, tf))
+            self.step(f"a second run meets the lock [{region}]", lambda: self._lock(env, tf))
+        return outputs
 
     def _second_plan(self, env: Env, tf: Any) -> None:
         stack.plan(env, tf)
@@ -195,8 +197,11 @@ class RehearsalRun:
         if not self.report["lock_conflict_detected"]:
             raise ProjectError(f"the lock error named no lock id: {self.report['lock_message']}")
 
-    def _destroy(self, env: Env, tf: Any, before: dict[str, Any]) -> None:
-        tf.destroy(variables=env.variables, var_files=env.var_files)
+    def _destroy(self, env: Env, before: dict[str, Any]) -> None:
+        self.step(f"destroy [{env.region}]", lambda: self._destroy_now(env, before))
+
+    def _destroy_now(self, env: Env, before: dict[str, Any]) -> None:
+        stack.terraform_for(env).destroy(variables=env.variables, var_files=env.var_files)
         left = stack.leftovers(env, before)
         self.report["leftovers"] += left
         if left:

@@ -55,10 +55,12 @@ def ensure(env: Env) -> dict[str, Any]:
     assert env.account_id is not None
     variables = root_variables(env)
     settings_file = backend_settings_file(env.account_id, env.rehearsal)
+    bootstrapped = False
     if not settings_file.is_file():
         existing = _existing_settings(env, variables["bucket_name"])
         if existing is None:
             _bootstrap(env, variables, settings_file)
+            bootstrapped = True
         else:
             _write_settings(settings_file, existing)
             print(f"    found the state bucket {variables['bucket_name']}: wrote {settings_file}")
@@ -67,7 +69,8 @@ def ensure(env: Env) -> dict[str, Any]:
     )
     tf = stack.terraform_for(converged)
     stack.ensure_init(converged, tf)
-    stack.apply(converged, tf)
+    if not bootstrapped:  # just applied: a plan now would only cost a provider start-up
+        stack.apply(converged, tf)
     settings = tf.outputs()["backend_settings"]
     _write_settings(settings_file, settings)
     print(f"backend settings for account {env.account_id}: {settings_file}")

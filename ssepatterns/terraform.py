@@ -345,8 +345,9 @@ class Terraform:
                 stderr=subprocess.STDOUT,
                 text=True,
             )
-        finally:
+        except OSError:
             self._tf.temp_var_files.clean_up()
+            raise
         assert proc.stdin is not None and proc.stdout is not None
         seen: list[str] = []
         prompted = threading.Event()
@@ -375,6 +376,7 @@ class Terraform:
                 proc.kill()
                 proc.wait()
             reader.join(timeout=5)
+            self._tf.temp_var_files.clean_up()  # only now: terraform reads the var file as it starts
 
     def state_pull(self) -> str:
         """The current state as JSON text, from whichever backend holds it. Never echoed: it is the state."""

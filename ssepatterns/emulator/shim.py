@@ -103,6 +103,8 @@ def _patch_no_port_443() -> None:
     app._port_is_bindable = _never_bindable
 
 
+# MiniStack serves the commercial partition only: every ARN it builds is in partition "aws".
+_MINISTACK_PARTITION = "aws"
 ResourceExtractor = Callable[[str, str, str, dict, bytes, dict, str, str], str]
 
 
@@ -142,13 +144,13 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
             return found
         alias, function = fields.get("AliasName"), fields.get("FunctionName")
         if service == "kms" and isinstance(alias, str) and alias.startswith("alias/"):
-            return f"arn:aws:kms:{region}:{account_id}:{alias}"
+            return f"arn:{_MINISTACK_PARTITION}:kms:{region}:{account_id}:{alias}"
         creating = method == "POST" and path.rstrip("/").endswith("/functions")
         if service == "lambda" and creating and isinstance(function, str) and function:
             return (
                 function
                 if function.startswith("arn:")
-                else f"arn:aws:lambda:{region}:{account_id}:function:{function}"
+                else f"arn:{_MINISTACK_PARTITION}:lambda:{region}:{account_id}:function:{function}"
             )
         return found
 

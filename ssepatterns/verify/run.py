@@ -33,10 +33,11 @@ class VerifyPaths:
     @classmethod
     def for_env(cls, label: str, json: str | None = None, junit: str | None = None) -> VerifyPaths:
         reports = BUILD_DIR / "reports"
+        json_path = Path(json).resolve() if json else reports / f"verify-{label}.json"
         return cls(
-            json=Path(json).resolve() if json else reports / f"verify-{label}.json",
+            json=json_path,
             junit=Path(junit).resolve() if junit else reports / f"verify-{label}.xml",
-            log=reports / f"verify-{label}.log",
+            log=json_path.with_suffix(".log"),
         )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from ssepatterns import stack
-from ssepatterns.paths import BUILD_DIR
 from ssepatterns.verify.marks import check
 from ssepatterns.verify.observe import artifact_texts, holding_key, key_format
 
@@ -32,7 +31,7 @@ def test_key_format(verify, sse_c_key):
 def test_key_is_absent_from_state_and_plans(verify, target, sse_c_key):
     # The state from its backend (S3 on the aws env), never a file path; and every saved plan.
     state = stack.terraform_for(target.env, echo=False).state_pull()
-    plans = sorted((BUILD_DIR / "plans").glob("*.tfplan"))
+    plans = sorted(target.env.plan_file.parent.glob("*.tfplan"))
     texts = {"state": state.encode(), **artifact_texts(plans)}
     # The right state, with the stack in it: otherwise "absent" would prove nothing.
     assert "sse_c_key_secret" in json.loads(state).get("outputs", {}), "no stack in the state"

@@ -345,11 +345,13 @@ def test_broken_markers_are_an_error(tmp_path: Path, readme: str) -> None:
 
 def test_module_dirs_lists_every_module() -> None:
     assert [d.name for d in module_dirs()] == [
+        "deployer-role",
         "encrypted-bucket",
         "kms-key",
         "sse-c-key-secret",
         "sse-c-lambdas",
         "sse-patterns",
+        "state-bucket",
     ]
 
 

@@ -19,10 +19,10 @@ class FakeTerraform:
     def require_version(self) -> None:
         pass
 
-    def needs_init(self) -> bool:
+    def needs_init(self, backend_config: object = (), backend: bool = True) -> bool:
         return self._needs_init
 
-    def init(self, plugin_dir: Path | None = None) -> None:
+    def init(self, plugin_dir: Path | None = None, **_backend: object) -> None:
         self.inits.append(plugin_dir)
         if self.init_error:
             raise self.init_error

@@ -5,7 +5,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.88.0" # secret_string_wo
+      version = ">= 5.88.0, < 7.0.0" # secret_string_wo
     }
   }
 }
