@@ -44,8 +44,8 @@ helper = load_helper()
 
 
 class FakeClock:
-    """Time that passes only when slept; jitter fixed at `jitter`. Sleeping past `limit` fails the
-    test instead of hanging it (a loop that lost its bound)."""
+    """Time that passes only when slept; jitter fixed at `jitter`. Sleeping past `limit` seconds, or
+    more than 1000 times, fails the test instead of hanging it (a loop that lost its bound)."""
 
     def __init__(self, jitter: float = 1.0, limit: float = 600.0) -> None:
         self.now = 1000.0
@@ -58,6 +58,7 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
         assert sum(self.sleeps) <= self.limit, f"slept {sum(self.sleeps)} s: unbounded"
+        assert len(self.sleeps) <= 1000, f"slept {len(self.sleeps)} times: unbounded"
 
     @property
     def clock(self) -> Any:
@@ -562,6 +563,16 @@ PROFILE_MESSAGE = "aws_profile must be null or a profile name (not empty)."
         ({"aws_profile": "deployer"}, None),
         ({"aws_profile": ""}, PROFILE_MESSAGE),
         ({"aws_profile": " "}, PROFILE_MESSAGE),
+    ],
+    ids=[
+        "role-arn",
+        "role-arn-govcloud-with-path",
+        "role-arn-short-account",
+        "user-arn",
+        "role-name-only",
+        "profile",
+        "profile-empty",
+        "profile-blank",
     ],
 )
 def test_identity_inputs_are_validated(
