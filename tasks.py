@@ -402,7 +402,7 @@ def test_e2e(c: Context) -> None:
 @task
 @user_errors
 def test(c: Context) -> None:
-    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end."""
+    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end, rehearsal."""
     stages: list[tuple[str, Callable[[], None]]] = [
         ("lint", lambda: lint(c)),
         ("validate", lambda: validate(c)),
@@ -410,6 +410,7 @@ def test(c: Context) -> None:
         ("unit tests", lambda: test_unit(c)),
         ("plan assertions", lambda: test_plan(c)),
         ("end-to-end on the emulator", lambda: test_e2e(c)),
+        ("rehearsal of the aws env", lambda: rehearse(c)),
     ]
     for number, (title, run) in enumerate(stages, start=1):
         with step(f"stage {number}/{len(stages)}: {title}"):

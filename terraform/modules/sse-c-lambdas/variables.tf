@@ -83,13 +83,13 @@ variable "role_name" {
 }
 
 variable "runtime" {
-  description = "Python runtime of both functions (the walkthrough's python3.8 is no longer accepted for new functions)."
+  description = "Python runtime of both functions: one AWS Lambda accepts for new functions (as of 2026-12 python3.9 and python3.10 are deprecated, python3.10 blocked for new functions since 2026-11-30; the walkthrough's python3.8 long since). python3.14 needs hashicorp/aws >= 6.21 (5.100.0 rejects it at plan)."
   type        = string
   default     = "python3.13"
 
   validation {
-    condition     = contains(["python3.10", "python3.11", "python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be a Python runtime AWS Lambda accepts for new functions: python3.10, python3.11, python3.12 or python3.13."
+    condition     = contains(["python3.11", "python3.12", "python3.13", "python3.14"], var.runtime)
+    error_message = "runtime must be a Python runtime AWS Lambda accepts for new functions: python3.11, python3.12, python3.13 or python3.14."
   }
 }
 
