@@ -101,3 +101,26 @@ def test_terraform_missing(tmp_path: Path):
     # PATH without terraform (but with this interpreter's folder, as ./inv has it).
     result = run_inv("validate", path=str(Path(sys.executable).parent))
     assert_clean_failure(result, "terraform not found on PATH; install Terraform >= 1.11")
+
+
+def test_missing_var_file(no_aws_config, tmp_path: Path):
+    result = run_inv("plan", "--env", "aws", "--var-file", str(tmp_path / "team.tfvars"), env=no_aws_config)
+    assert_clean_failure(result, f"variable file {tmp_path / 'team.tfvars'} not found")
+
+
+def test_unreadable_var_file(no_aws_config, tmp_path: Path):
+    bad = tmp_path / "team.tfvars"
+    bad.write_text('allowed_account_ids = "111122223333"\n')  # a string, not a list
+    result = run_inv("apply", "--env", "aws", "--var-file", str(bad), env=no_aws_config)
+    assert_clean_failure(result, "allowed_account_ids must be a list of account id strings")
+
+
+def test_missing_profile_is_not_silently_replaced(no_aws_config, tmp_path: Path):
+    result = run_inv(
+        "plan", "--env", "aws", "--region", "eu-west-1", env={**no_aws_config, "TF_VAR_profile": "nope"}
+    )
+    assert_clean_failure(result, "AWS profile 'nope' not found in your AWS config")
+
+
+def test_state_bucket_is_for_the_aws_env():
+    assert_clean_failure(run_inv("state-bucket", "--env", "local"), "state-bucket is for --env aws")
