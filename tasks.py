@@ -17,7 +17,7 @@ from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import module_docs, rotation, stack
+from ssepatterns import background, module_docs, rotation, stack
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
 from ssepatterns.emulator import control as emulator_control
@@ -399,6 +399,14 @@ def test_e2e(c: Context) -> None:
         down(c)
 
 
+def _e2e_and_rehearsal(c: Context) -> None:
+    """The local end-to-end stage and the aws env's rehearsal, at the same time: separate emulators,
+    state and folders; both spend most of their time in the provider's waits."""
+    stack.build()  # once, before either starts: both read the same zips
+    with background.beside(["rehearse"], BUILD_DIR / "reports" / "rehearsal.log", "rehearsal of the aws env"):
+        test_e2e(c)
+
+
 @task
 @user_errors
 def test(c: Context) -> None:
@@ -409,8 +417,10 @@ def test(c: Context) -> None:
         ("policy scan", lambda: scan(c)),
         ("unit tests", lambda: test_unit(c)),
         ("plan assertions", lambda: test_plan(c)),
-        ("end-to-end on the emulator", lambda: test_e2e(c)),
-        ("rehearsal of the aws env", lambda: rehearse(c)),
+        (
+            "end-to-end on the emulator, with the rehearsal of the aws env beside it",
+            lambda: _e2e_and_rehearsal(c),
+        ),
     ]
     for number, (title, run) in enumerate(stages, start=1):
         with step(f"stage {number}/{len(stages)}: {title}"):

@@ -142,20 +142,25 @@ class Env:
 
     def client_options(self) -> dict[str, Any]:
         """Endpoint and TLS options for a client of this env (the emulator's, or never an override)."""
-        from botocore.config import Config
-
-        target = self.emulator or (self.rehearsal.emulator if self.rehearsal else None)
-        if target is None:
-            return {"config": Config(ignore_configured_endpoint_urls=True)}
-        return {
-            "endpoint_url": target.endpoint,
-            "verify": str(target.ca_bundle),
-            "config": Config(s3={"addressing_style": "path"}),
-        }
+        return endpoint_options(self.emulator or (self.rehearsal.emulator if self.rehearsal else None))
 
     def admin_client(self, service: str) -> Any:
         """A boto3 client with the credentials terraform uses (the emulator's root on local)."""
         return self.session().client(service, region_name=self.region, **self.client_options())
+
+
+def endpoint_options(emulator: EmulatorConfig | None) -> dict[str, Any]:
+    """boto3 client options: the emulator's endpoint and CA, or (AWS) no configured endpoint at all."""
+    from botocore.config import Config
+
+    if emulator is None:
+        # Never an emulator by accident: ignore AWS_ENDPOINT_URL* and endpoint_url in the shared config.
+        return {"config": Config(ignore_configured_endpoint_urls=True)}
+    return {
+        "endpoint_url": emulator.endpoint,
+        "verify": str(emulator.ca_bundle),
+        "config": Config(s3={"addressing_style": "path"}),
+    }
 
 
 def check_env_name(name: str) -> str:
@@ -352,15 +357,8 @@ def aws_session(
         raise ProjectError(f"AWS profile {identity.profile!r} not found in your AWS config") from None
     if identity.assume_role_arn is None:
         return base
-    options: dict[str, Any] = {}
-    if rehearsal is not None:
-        options = {"endpoint_url": rehearsal.emulator.endpoint, "verify": str(rehearsal.emulator.ca_bundle)}
-    else:
-        from botocore.config import Config
-
-        options = {"config": Config(ignore_configured_endpoint_urls=True)}
     try:
-        sts = base.client("sts", **options)
+        sts = base.client("sts", **endpoint_options(rehearsal.emulator if rehearsal else None))
         try:
             creds = sts.assume_role(RoleArn=identity.assume_role_arn, RoleSessionName="sse-patterns-inv")[
                 "Credentials"
@@ -385,18 +383,8 @@ def check_identity(
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     session = aws_session(identity, region, process_env, rehearsal)
-    if rehearsal is not None:
-        options: dict[str, Any] = {
-            "endpoint_url": rehearsal.emulator.endpoint,
-            "verify": str(rehearsal.emulator.ca_bundle),
-        }
-    else:
-        from botocore.config import Config
-
-        # Never the emulator: ignore AWS_ENDPOINT_URL* and endpoint_url in the shared config.
-        options = {"config": Config(ignore_configured_endpoint_urls=True)}
     try:
-        sts = session.client("sts", **options)
+        sts = session.client("sts", **endpoint_options(rehearsal.emulator if rehearsal else None))
         try:
             caller = sts.get_caller_identity()
         finally:
