@@ -23,7 +23,7 @@ from ssepatterns import state_bucket as state_bucket_module
 from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
-from ssepatterns.paths import BUILD_DIR, ENVS_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.paths import BUILD_DIR, ENVS_DIR, EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
 from ssepatterns.steps import step
 from ssepatterns.verify import run as verification
 
@@ -297,6 +297,7 @@ def fmt(c: Context) -> None:
     if shutil.which("terraform") is None:
         raise ProjectError("terraform not found on PATH: install Terraform >= 1.11")
     c.run(f"terraform fmt -recursive {TERRAFORM_DIR}", echo=True)
+    c.run(f"terraform fmt -recursive {EXAMPLES_DIR}", echo=True)
     c.run(f"{sys.executable} -m ruff format {REPO_ROOT}", echo=True)
 
 
@@ -366,9 +367,10 @@ def scan(c: Context, junit: str | None = None) -> None:
 @task
 @user_errors
 def validate(c: Context) -> None:
-    """terraform validate for each root module (no credentials, no backend needed)."""
-    for root in sorted(path for path in ENVS_DIR.iterdir() if path.is_dir()):
-        stack.validate(root)
+    """terraform validate for each root module, the envs' and the examples' (no credentials, no backend)."""
+    for parent in (ENVS_DIR, EXAMPLES_DIR):
+        for root in sorted(path for path in parent.iterdir() if path.is_dir()):
+            stack.validate(root)
 
 
 @task(help={"args": "extra pytest arguments"})

@@ -17,7 +17,7 @@ from ssepatterns import lambda_zip
 from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
-from ssepatterns.paths import BUILD_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.paths import BUILD_DIR, EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
 from ssepatterns.provider_mirror import (
     AWS_PROVIDER_VERSION,
     MIRROR_ENV_VAR,
@@ -125,16 +125,22 @@ def validate(root: Path) -> None:
     `init -backend=false` in a data folder of its own (a root's real one keeps its backend)."""
     process_env = with_venv_on_path(without_endpoint_overrides(os.environ))
     name = root.relative_to(REPO_ROOT).as_posix()
-    tf = Terraform(root, env=process_env, data_dir=BUILD_DIR / "terraform" / "validate" / root.name)
+    data_dir = BUILD_DIR / "terraform" / "validate" / name.replace("/", "-")
+    tf = Terraform(root, env=process_env, data_dir=data_dir)
     _ensure_init(name, tf, process_env, backend=False)
     with step(f"terraform validate [{name}]"):
         tf.validate()
 
 
 def terraform_fmt_check() -> list[str]:
-    tf = Terraform(TERRAFORM_DIR, env=os.environ)
-    tf.require_version()
-    return tf.fmt_check(recursive=True)
+    """Unformatted files under terraform/ and examples/, as paths relative to the repository."""
+    unformatted: list[str] = []
+    for tree in (TERRAFORM_DIR, EXAMPLES_DIR):
+        tf = Terraform(tree, env=os.environ)
+        tf.require_version()
+        prefix = tree.relative_to(REPO_ROOT).as_posix()
+        unformatted += [f"{prefix}/{path}" for path in tf.fmt_check(recursive=True)]
+    return unformatted
 
 
 def build() -> list[lambda_zip.BuiltPackage]:

@@ -15,6 +15,7 @@ from .fixtures import (  # noqa: F401 - pytest finds fixtures by name here
     plan_jobs,
     plan_workspace,
     planned,
+    planned_example,
     validation_failures,
 )
 

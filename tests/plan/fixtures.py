@@ -43,7 +43,7 @@ import yaml
 
 from ssepatterns import lambda_zip
 from ssepatterns.emulator import control
-from ssepatterns.paths import TERRAFORM_DIR
+from ssepatterns.paths import EXAMPLES_DIR, TERRAFORM_DIR
 from ssepatterns.provider_mirror import find_provider_mirror
 
 from .hcl import Tree, module_snapshot
@@ -73,6 +73,19 @@ _DEPLOYER_POLICY = {
         {"Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
     ],
 }
+# The inputs of each example's plan: a consumer's own values, in the aws env's account and region.
+EXAMPLE_VARIABLES: dict[str, Callable[[Workspace], dict[str, str]]] = {
+    "complete": lambda ws: {
+        "prefix": PREFIX,
+        "region": AWS_ENV_REGION,
+        "lambda_package_dir": ws.variables["aws"]["lambda_package_dir"],
+    },
+    "single-bucket": lambda ws: {
+        "bucket_name": f"{ws.facts['aws']['global_prefix']}-single",
+        "region": AWS_ENV_REGION,
+    },
+}
+EXAMPLES = tuple(EXAMPLE_VARIABLES)
 BACKGROUND_JOBS = 3  # invalid-input plans and the mutant plan
 BACKGROUND_NICENESS = 10
 
@@ -233,14 +246,21 @@ class Workspace:
                     (root / "envs" / env / "backend_override.tf").write_text(
                         'terraform {\n  backend "local" {}\n}\n', encoding="utf-8"
                     )
+                # The examples call ../../terraform/modules/...: beside the copy, as in the checkout.
+                shutil.copytree(
+                    EXAMPLES_DIR, root.parent / "examples", ignore=shutil.ignore_patterns(".terraform")
+                )
                 if mutate is not None:
                     mutate(root)
             return root
 
     def terraform(self, env: str, tree: Path, label: str) -> CountingTerraform:
-        """A tftest runner for env in `tree`, initialised once per copied env (`init` is shared by the
+        """A tftest runner for env in `tree` (see runner)."""
+        return self.runner(tree / "envs" / env, self.process_env[env], label)
+
+    def runner(self, workdir: Path, process_env: Mapping[str, str], label: str) -> CountingTerraform:
+        """A tftest runner for one root, initialised once per copied root (`init` is shared by the
         plans of that directory; they run with -lock=false, since none of them writes state)."""
-        workdir = tree / "envs" / env
         with self._lock:
             init_lock = self._init_locks.setdefault(workdir, threading.Lock())
         with init_lock:
@@ -249,20 +269,31 @@ class Workspace:
                 args = tftest.parse_args(
                     input=False, color=False, plugin_dir=self.mirror and str(self.mirror)
                 )
-                label_init = f"{tree.parent.name}/{env}"
-                init = CountingTerraform(workdir, self.process_env[env], self.commands, label_init)
+                label_init = workdir.relative_to(self.tmp).as_posix().replace("/terraform/envs/", "/")
+                init = CountingTerraform(workdir, process_env, self.commands, label_init)
                 init.execute_command("init", *args, "-lockfile=readonly")
                 self._initialised.add(workdir)
-        return CountingTerraform(workdir, self.process_env[env], self.commands, label)
+        return CountingTerraform(workdir, process_env, self.commands, label)
 
     def plan(self, env: str, tree: Path | None = None, label: str | None = None) -> PlannedEnv:
         """`plan -out` then `show -json`, as tftest's plan(output=True) does, but keeping the binary
         plan (in tmp, removed with it): the secret scan reads it, and so does the snapshot view."""
         tree = tree or self.tree("main")
         label = label or env
-        tf = self.terraform(env, tree, label)
+        return self._plan(self.terraform(env, tree, label), env, self.variables[env], label)
+
+    def plan_example(self, name: str) -> PlannedEnv:
+        """A plan of examples/<name>, as the aws env is planned: the deploying role of another
+        account, in AWS_ENV_REGION, the provider pointed at the emulator by AWS_ENDPOINT_URL."""
+        workdir = self.tree("main").parent / "examples" / name
+        label = f"example-{name}"
+        return self._plan(
+            self.runner(workdir, self.process_env["aws"], label), "aws", EXAMPLE_VARIABLES[name](self), label
+        )
+
+    def _plan(self, tf: CountingTerraform, env: str, variables: Mapping[str, str], label: str) -> PlannedEnv:
         plan_file = self.tmp / f"{label}.tfplan"
-        args = tftest.parse_args(input=False, color=False, lock=False, tf_vars=self.variables[env])
+        args = tftest.parse_args(input=False, color=False, lock=False, tf_vars=dict(variables))
         try:
             tf.execute_command("plan", *args, f"-out={plan_file}")
         except tftest.TerraformTestError as error:
@@ -545,7 +576,7 @@ def plan_jobs(plan_workspace: Workspace, request: pytest.FixtureRequest) -> Iter
     envs = {env for item in items if "planned" in getattr(item, "fixturenames", ()) for env in _envs_of(item)}
     workspace = plan_workspace
     with (
-        ThreadPoolExecutor(max_workers=len(ENVS), thread_name_prefix="plan") as main,
+        ThreadPoolExecutor(max_workers=len(ENVS) + len(EXAMPLES), thread_name_prefix="plan") as main,
         ThreadPoolExecutor(
             max_workers=BACKGROUND_JOBS, thread_name_prefix="plan-bg", initializer=_lower_priority
         ) as background,
@@ -553,6 +584,9 @@ def plan_jobs(plan_workspace: Workspace, request: pytest.FixtureRequest) -> Iter
         jobs = PlanJobs(main, background)
         for env in sorted(envs):
             jobs.submit(("plan", env), functools.partial(workspace.plan, env))
+        if "planned_example" in wanted:
+            for name in EXAMPLES:
+                jobs.submit(("example", name), functools.partial(workspace.plan_example, name))
         if "validation_failures" in wanted:
             for number, case in enumerate(invalid_inputs()):
                 plan = functools.partial(
@@ -603,3 +637,18 @@ def validation_failures(plan_jobs: PlanJobs) -> dict[str, str]:
 def mutant(plan_jobs: PlanJobs) -> PlannedEnv:
     """The aws env planned from a copy with every mutation of mutations.yaml applied."""
     return plan_jobs.result(("mutant", "aws"))
+
+
+class PlannedExamples:
+    """The plan of each example, awaited on first use."""
+
+    def __init__(self, jobs: PlanJobs) -> None:
+        self._jobs = jobs
+
+    def __getitem__(self, name: str) -> PlannedEnv:
+        return self._jobs.result(("example", name))
+
+
+@pytest.fixture(scope="session")
+def planned_example(plan_jobs: PlanJobs) -> PlannedExamples:
+    return PlannedExamples(plan_jobs)
