@@ -17,7 +17,7 @@ from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import background, module_docs, rotation, stack
+from ssepatterns import background, module_docs, rotation, stack, workflow_lint
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
 from ssepatterns.emulator import control as emulator_control
@@ -345,7 +345,8 @@ def _pytest(c: Context, *args: str) -> None:
 @task
 @user_errors
 def lint(c: Context) -> None:
-    """Python lint and format check (ruff), Terraform format check, module README tables current."""
+    """Python lint and format check (ruff), Terraform format check, module README tables current,
+    the GitHub workflows (actionlint, zizmor --offline)."""
     c.run(f"{sys.executable} -m ruff check {REPO_ROOT}", echo=True)
     c.run(f"{sys.executable} -m ruff format --check {REPO_ROOT}", echo=True)
     unformatted = stack.terraform_fmt_check()
@@ -354,6 +355,10 @@ def lint(c: Context) -> None:
     stale = module_docs.stale(module_docs.module_dirs())
     if stale:
         raise ProjectError(f"module READMEs out of date: {', '.join(map(str, stale))} (run ./inv docs)")
+    with step("GitHub workflows: actionlint, zizmor --offline"):
+        found = workflow_lint.findings()
+        if found:
+            raise ProjectError(f"{len(found)} workflow findings:\n" + "\n".join(found))
 
 
 @task(help={"junit": "JUnit XML report path (default build/reports/checkov.xml)"})
@@ -377,14 +382,14 @@ def validate(c: Context) -> None:
 @user_errors
 def test_unit(c: Context, args: str = "") -> None:
     """Unit tests (including the emulator shim's, which start an emulator of their own)."""
-    _pytest(c, "tests/unit", args)
+    _pytest(c, "tests/unit", f"--junitxml={BUILD_DIR / 'reports' / 'unit.xml'}", args)
 
 
 @task(help={"args": "extra pytest arguments"})
 @user_errors
 def test_plan(c: Context, args: str = "") -> None:
     """Plan assertions (tftest) for both envs against a throwaway emulator; no credentials needed."""
-    _pytest(c, "tests/plan", args)
+    _pytest(c, "tests/plan", f"--junitxml={BUILD_DIR / 'reports' / 'plan.xml'}", args)
 
 
 @task
