@@ -296,8 +296,7 @@ def fmt(c: Context) -> None:
     """Format Terraform (terraform fmt) and Python (ruff format) in place."""
     if shutil.which("terraform") is None:
         raise ProjectError("terraform not found on PATH: install Terraform >= 1.11")
-    c.run(f"terraform fmt -recursive {TERRAFORM_DIR}", echo=True)
-    c.run(f"terraform fmt -recursive {EXAMPLES_DIR}", echo=True)
+    c.run(f"terraform fmt -recursive {TERRAFORM_DIR} {EXAMPLES_DIR}", echo=True)
     c.run(f"{sys.executable} -m ruff format {REPO_ROOT}", echo=True)
 
 
@@ -388,7 +387,7 @@ def test_unit(c: Context, args: str = "") -> None:
 @task(help={"args": "extra pytest arguments"})
 @user_errors
 def test_plan(c: Context, args: str = "") -> None:
-    """Plan assertions (tftest) for both envs against a throwaway emulator; no credentials needed."""
+    """Plan assertions (tftest) for both envs and the examples on a throwaway emulator; no credentials."""
     _pytest(c, "tests/plan", f"--junitxml={BUILD_DIR / 'reports' / 'plan.xml'}", args)
 
 

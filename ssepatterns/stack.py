@@ -134,10 +134,10 @@ def validate(root: Path) -> None:
 
 def terraform_fmt_check() -> list[str]:
     """Unformatted files under terraform/ and examples/, as paths relative to the repository."""
+    Terraform(REPO_ROOT, env=os.environ).require_version()
     unformatted: list[str] = []
     for tree in (TERRAFORM_DIR, EXAMPLES_DIR):
         tf = Terraform(tree, env=os.environ)
-        tf.require_version()
         prefix = tree.relative_to(REPO_ROOT).as_posix()
         unformatted += [f"{prefix}/{path}" for path in tf.fmt_check(recursive=True)]
     return unformatted
