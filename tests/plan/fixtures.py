@@ -60,6 +60,9 @@ AWS_ENV_REGION = "eu-west-1"  # not the emulator's region: a region literal cann
 AWS_ENV_ACCOUNT = "111122223333"  # not the emulator's default account, for the same reason
 DEPLOYER_ROLE = "plan-tests-deployer"
 DEPLOYER_SESSION = "plan-tests"
+GITHUB_REPOSITORY = "example-org/s3-sse-patterns"
+GITHUB_OIDC_PROVIDER_ARN = f"arn:aws:iam::{AWS_ENV_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+ADMINISTRATOR_ROLE_ARN = f"arn:aws:iam::{AWS_ENV_ACCOUNT}:role/AWSReservedSSO_Admin_0123456789abcdef"
 # What the deploying role needs for a plan: its own path (aws_iam_session_context) and the key
 # generation the ephemeral resource performs while planning. STS GetCallerIdentity needs no grant.
 _DEPLOYER_POLICY = {
@@ -83,6 +86,14 @@ EXAMPLE_VARIABLES: dict[str, Callable[[Workspace], dict[str, str]]] = {
     "single-bucket": lambda ws: {
         "bucket_name": f"{ws.facts['aws']['global_prefix']}-single",
         "region": AWS_ENV_REGION,
+    },
+    # An account that has GitHub's OIDC provider already (its ARN given, so the trust policy is known
+    # at plan), one administrator's role; the rehearsal applies the branch that creates the provider.
+    "deployer-role": lambda ws: {
+        "github_oidc_provider_arn": GITHUB_OIDC_PROVIDER_ARN,
+        "github_repository": GITHUB_REPOSITORY,
+        "region": AWS_ENV_REGION,
+        "trusted_principal_arns": json.dumps([ADMINISTRATOR_ROLE_ARN]),
     },
 }
 EXAMPLES = tuple(EXAMPLE_VARIABLES)
@@ -156,7 +167,7 @@ class PlannedEnv:
     @cached_property
     def outputs(self) -> dict[str, Any]:
         return {
-            name: with_unknowns(change["after"], change["after_unknown"])
+            name: with_unknowns(change.get("after"), change["after_unknown"])  # no "after" when unknown
             for name, change in self.plan["output_changes"].items()
         }
 
@@ -305,12 +316,19 @@ class Workspace:
             env, self.facts[env], tftest.TerraformPlanOutput(json.loads(shown)), shown, plan_file
         )
 
-    def plan_failure(self, env: str, variables: dict[str, str], label: str) -> str:
-        """The output of a plan that must fail; empty if it succeeded."""
-        tf = self.terraform(env, self.tree("main"), label)
-        args = tftest.parse_args(
-            input=False, color=False, lock=False, tf_vars={**self.variables[env], **variables}
-        )
+    def plan_failure(
+        self, env: str, variables: dict[str, str], label: str, example: str | None = None
+    ) -> str:
+        """The output of a plan that must fail; empty if it succeeded. An example's plan gets only
+        the region besides `variables`, so a case can leave any other input at its default."""
+        if example is None:
+            tf = self.terraform(env, self.tree("main"), label)
+            base = self.variables[env]
+        else:
+            workdir = self.tree("main").parent / "examples" / example
+            tf = self.runner(workdir, self.process_env[env], label)
+            base = {"region": AWS_ENV_REGION}
+        args = tftest.parse_args(input=False, color=False, lock=False, tf_vars={**base, **variables})
         try:
             tf.execute_command("plan", *args, f"-out={self.tmp / (label + '.tfplan')}")
         except tftest.TerraformTestError as error:
@@ -488,6 +506,7 @@ class InvalidInputs:
     env: str
     variables: dict[str, str]
     messages: list[str]
+    example: str | None = None  # plan examples/<example> (as the aws env) instead of the env's root
 
 
 @dataclass(frozen=True)
@@ -590,7 +609,7 @@ def plan_jobs(plan_workspace: Workspace, request: pytest.FixtureRequest) -> Iter
         if "validation_failures" in wanted:
             for number, case in enumerate(invalid_inputs()):
                 plan = functools.partial(
-                    workspace.plan_failure, case.env, case.variables, f"invalid-{number}"
+                    workspace.plan_failure, case.env, case.variables, f"invalid-{number}", case.example
                 )
                 jobs.submit(("invalid", case.id), plan, background=True)
         if "mutant" in wanted:

@@ -9,6 +9,37 @@ variable "max_session_duration" {
   }
 }
 
+variable "github_oidc" {
+  description = "GitHub Actions jobs that may assume the role through the account's OIDC provider for token.actions.githubusercontent.com: one repository (\"owner/name\") and exactly one of an environment (recommended: give it required reviewers) or a branch. null: no web identity trust."
+  type = object({
+    branch       = optional(string)
+    environment  = optional(string)
+    provider_arn = string
+    repository   = string
+  })
+  default = null
+
+  validation {
+    condition     = var.github_oidc == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\\.actions\\.githubusercontent\\.com$", var.github_oidc.provider_arn))
+    error_message = "github_oidc.provider_arn must be the ARN of the account's OIDC provider for token.actions.githubusercontent.com."
+  }
+
+  validation {
+    condition     = var.github_oidc == null ? true : can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_oidc.repository))
+    error_message = "github_oidc.repository must be \"owner/name\", without wildcards."
+  }
+
+  validation {
+    condition     = var.github_oidc == null ? true : (var.github_oidc.environment == null) != (var.github_oidc.branch == null)
+    error_message = "github_oidc must name exactly one of environment and branch."
+  }
+
+  validation {
+    condition     = var.github_oidc == null ? true : alltrue([for name in compact([var.github_oidc.environment, var.github_oidc.branch]) : can(regex("^[^*?\\s]+$", name))])
+    error_message = "github_oidc.environment and github_oidc.branch must be names, without wildcards or spaces."
+  }
+}
+
 variable "prefix" {
   description = "Prefix of the stack's resource names: the role may manage only resources whose names start with it."
   type        = string
@@ -32,11 +63,17 @@ variable "tags" {
 }
 
 variable "trusted_principal_arns" {
-  description = "IAM users or roles that may assume the deployer role (e.g. your SSO administrators' role)."
+  description = "IAM users or roles that may assume the deployer role (e.g. your SSO administrators' role). At least one of this and github_oidc."
   type        = list(string)
+  default     = []
 
   validation {
-    condition     = length(var.trusted_principal_arns) > 0 && alltrue([for arn in var.trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role|root)", arn))])
-    error_message = "trusted_principal_arns must hold at least one IAM user, role or account root ARN."
+    condition     = alltrue([for arn in var.trusted_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role|root)", arn))])
+    error_message = "trusted_principal_arns must hold IAM user, role or account root ARNs."
+  }
+
+  validation {
+    condition     = length(var.trusted_principal_arns) > 0 || var.github_oidc != null
+    error_message = "Give trusted_principal_arns, github_oidc or both: a role nobody can assume deploys nothing."
   }
 }
