@@ -1,14 +1,16 @@
 """./inv rehearse: the aws env, unchanged, deployed end to end on a throwaway emulator as if it were
 a real account.
 
-What a new team meets on its first day, in order: an administrator creates the deployer role (the
-policy a deployer needs: terraform/modules/deployer-role/deployer-policy.json.tftpl) and lets an
-engineer's IAM user assume it; the engineer bootstraps the state bucket, deploys with the S3 backend
-(state locked with a lock file), verifies, plans again (no changes), meets a colleague's lock, deploys
-a second region beside the first, and destroys both. Everything runs through the same code as
-`./inv state-bucket/apply/verify/destroy --env aws`, as that IAM user assuming the role through the
-env's `assume_role_arn` input, in an account other than the emulator's default and regions other
-than us-east-1. Only the endpoint differs, and it is handed over in code (envs.Rehearsal), never
+What a new team meets on its first day, in order: an administrator applies examples/deployer-role
+(the deployer-role module and its policy, as shipped) trusting an engineer's IAM user and one GitHub
+repository's environment; GitHub's tokens are let in or refused by that trust (rehearsal_admin); the
+engineer bootstraps the state bucket, deploys with the S3 backend (state locked with a lock file),
+verifies, plans again (no changes) and meets a colleague's lock, while the GitHub workflow's session
+deploys and verifies a second region beside the first; both are destroyed, then the deployer role.
+Everything runs through the same code as `./inv state-bucket/apply/verify/destroy --env aws`: the
+engineer assuming the role through the env's `assume_role_arn` input, the workflow with the role's
+session credentials in the environment, in an account other than the emulator's default and regions
+other than us-east-1. Only the endpoint differs, and it is handed over in code (envs.Rehearsal), never
 through the environment.
 """
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import string
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,12 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ssepatterns import stack
+from ssepatterns import rehearsal_admin, stack
 from ssepatterns import state_bucket as state_bucket_module
 from ssepatterns.emulator import control
 from ssepatterns.envs import AWS_DIR, AWS_STATE_DIR, Env, Rehearsal, aws_env
 from ssepatterns.errors import ProjectError
-from ssepatterns.paths import ENVS_DIR, TERRAFORM_DIR
+from ssepatterns.paths import ENVS_DIR
 from ssepatterns.steps import step
 from ssepatterns.terraform import StateLocked
 from ssepatterns.verify import run as verification
@@ -37,61 +38,6 @@ from ssepatterns.verify import run as verification
 ACCOUNT_ID = "210987654321"  # not MiniStack's default account (000000000000)
 REGIONS = ("eu-west-1", "ap-southeast-2")  # not us-east-1; the second has one of the longest names
 PREFIX = "fa-125"
-DEPLOYER_ROLE = "sse-patterns-deployer"
-ENGINEER = "rehearsal-engineer"
-DEPLOYER_POLICY = TERRAFORM_DIR / "modules" / "deployer-role" / "deployer-policy.json.tftpl"
-
-
-def deployer_policy(account_id: str, partition: str = "aws", prefix: str = PREFIX) -> str:
-    """The deployer policy as the deployer-role module renders it (templatefile): the template has
-    plain ${name} interpolations only, which string.Template renders the same way."""
-    template = string.Template(DEPLOYER_POLICY.read_text(encoding="utf-8"))
-    return template.substitute(
-        account_id=account_id, deployer_role_name=DEPLOYER_ROLE, partition=partition, prefix=prefix
-    )
-
-
-def _root_client(cfg: control.EmulatorConfig, service: str) -> Any:
-    """The rehearsal account's root (MiniStack: a 12-digit access key id is that account's root)."""
-    import boto3
-
-    return boto3.session.Session(
-        aws_access_key_id=ACCOUNT_ID,
-        aws_secret_access_key="test",  # noqa: S106 - MiniStack's fixed root secret, no credential
-        region_name=REGIONS[0],
-    ).client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle))
-
-
-def create_deployer(cfg: control.EmulatorConfig) -> tuple[dict[str, str], str]:
-    """As the account's administrator: the deployer role, and an engineer (IAM user) who may only
-    assume it. Returns the engineer's credentials and the role's ARN."""
-    iam = _root_client(cfg, "iam")
-    try:
-        user = iam.create_user(UserName=ENGINEER)["User"]
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}],
-        }
-        role = iam.create_role(RoleName=DEPLOYER_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        iam.put_role_policy(
-            RoleName=DEPLOYER_ROLE, PolicyName=f"deploy-{PREFIX}", PolicyDocument=deployer_policy(ACCOUNT_ID)
-        )
-        iam.put_user_policy(
-            UserName=ENGINEER,
-            PolicyName="assume-the-deployer-role",
-            PolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}],
-                }
-            ),
-        )
-        key = iam.create_access_key(UserName=ENGINEER)["AccessKey"]
-    finally:
-        iam.close()  # an open keep-alive connection delays the emulator's stop by 30 s
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}, role[
-        "Arn"
-    ]
 
 
 class RehearsalRun:
@@ -106,6 +52,8 @@ class RehearsalRun:
             "account_id": ACCOUNT_ID,
             "regions": list(REGIONS),
             "backend": None,
+            "deployed_as": {},
+            "github_oidc": {},
             "verify": {},
             "second_plan_changes": None,
             "lock_conflict_detected": False,
@@ -135,22 +83,44 @@ class RehearsalRun:
         self.state_files_before = _state_files()
         self.step("start a throwaway emulator", lambda: control.start(self.cfg))
         self.step("build the Lambda zips", stack.build)
-        credentials, role_arn = self.step(
-            "administrator: create the deployer role", lambda: create_deployer(self.cfg)
+        home, second = REGIONS
+        setup = self.step(
+            "administrator: apply examples/deployer-role",
+            lambda: rehearsal_admin.create_deployer(
+                self.cfg, self.folder / "admin", ACCOUNT_ID, home, PREFIX
+            ),
         )
-        rehearsal = Rehearsal(self.cfg, credentials, self.folder / "work")
-        rehearsal.folder.mkdir(parents=True, exist_ok=True)
-        var_file = rehearsal.folder / "rehearsal.tfvars"
-        var_file.write_text(
-            f'assume_role_arn     = "{role_arn}"\nallowed_account_ids = ["{ACCOUNT_ID}"]\n', encoding="utf-8"
+        github = self.step(
+            "GitHub Actions: OIDC tokens against the role's trust",
+            lambda: rehearsal_admin.github_oidc_credentials(
+                self.cfg, setup.role_arn, second, self.report["github_oidc"]
+            ),
         )
-        home = REGIONS[0]
-        state_env = self.env(rehearsal, var_file, home, root=AWS_STATE_DIR)
+        folder = self.folder / "work"
+        folder.mkdir(parents=True, exist_ok=True)
+        engineer = Rehearsal(self.cfg, setup.engineer_credentials, folder)
+        engineer_vars = folder / "engineer.tfvars"
+        engineer_vars.write_text(
+            f'assume_role_arn     = "{setup.role_arn}"\nallowed_account_ids = ["{ACCOUNT_ID}"]\n',
+            encoding="utf-8",
+        )
+        # As .github/workflows/aws.yml deploys: the role's session in the environment, no role to assume.
+        workflow = Rehearsal(self.cfg, github, folder)
+        workflow_vars = folder / "workflow.tfvars"
+        workflow_vars.write_text(f'allowed_account_ids = ["{ACCOUNT_ID}"]\n', encoding="utf-8")
+        state_env = self.env(engineer, engineer_vars, home, root=AWS_STATE_DIR)
         self.step(f"state bucket [{home}]", lambda: state_bucket_module.ensure(state_env))
         self.report["backend"] = "s3"
         # The two regions side by side, at the same time: the first one's checks (verify, a second
         # plan, the lock) overlap the second one's apply, which is mostly the provider's waiting.
-        envs = {region: self.env(rehearsal, var_file, region) for region in REGIONS}
+        envs = {
+            home: self.env(engineer, engineer_vars, home),
+            second: self.env(workflow, workflow_vars, second),
+        }
+        self.report["deployed_as"] = {
+            home: f"{rehearsal_admin.ENGINEER} assuming the deployer role (assume_role_arn)",
+            second: "the deployer role's GitHub OIDC session (credentials in the environment)",
+        }
         with ThreadPoolExecutor(max_workers=len(REGIONS), thread_name_prefix="region") as pool:
             futures = {
                 region: pool.submit(self._region, envs[region], number == 0)
@@ -162,6 +132,7 @@ class RehearsalRun:
                 pool.submit(self._destroy, envs[region], before) for region, before in deployed.items()
             ]:
                 done.result()
+        self.step("administrator: destroy the deployer role", lambda: self._destroy_deployer(setup))
         self.step("no local state in the aws env's folders", self._no_local_state)
 
     def _region(self, env: Env, first: bool) -> dict[str, Any]:
@@ -207,6 +178,12 @@ class RehearsalRun:
         if left:
             raise ProjectError(f"destroy left these behind: {', '.join(left)}")
         print("    nothing left behind (the KMS key is pending deletion, as KMS requires)")
+
+    def _destroy_deployer(self, setup: rehearsal_admin.DeployerSetup) -> None:
+        left = rehearsal_admin.destroy_deployer(self.cfg, setup, ACCOUNT_ID)
+        self.report["leftovers"] += left
+        if left:
+            raise ProjectError(f"destroying the deployer role left these behind: {', '.join(left)}")
 
     def _no_local_state(self) -> None:
         found = sorted(_state_files() - self.state_files_before)
@@ -262,7 +239,9 @@ def run(report_path: Path, keep: bool = False) -> dict[str, Any]:
     print(
         f"rehearsal: account {report['account_id']}, regions {', '.join(report['regions'])}, backend "
         f"{report['backend']}; verify {verify or 'not run'}; second plan changes "
-        f"{report['second_plan_changes']}; lock conflict detected {report['lock_conflict_detected']}; "
+        f"{report['second_plan_changes']}; lock conflict detected {report['lock_conflict_detected']}; GitHub "
+        f"OIDC: let in {report['github_oidc'].get('accepted', 'nothing')}, refused "
+        f"{len(report['github_oidc'].get('refused', {}))}; "
         f"leftovers {report['leftovers'] or 'none'}; report {report_path}"
     )
     return report
