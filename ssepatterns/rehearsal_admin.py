@@ -32,13 +32,22 @@ GITHUB_ENVIRONMENT = "aws"  # the environment of .github/workflows/aws.yml
 DEPLOYER_EXAMPLE = "deployer-role"
 
 
+def _sts_audience(region: str) -> str:
+    """The audience GitHub's tokens carry for AWS: STS in the region's partition (configure-aws-credentials'
+    default in the aws partition), the value the deployer role's trust requires."""
+    import botocore.session
+
+    resolver = botocore.session.get_session().get_component("endpoint_resolver")
+    return "sts." + resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+
+
 @dataclass(frozen=True)
 class GitHubToken:
     """The claims of one GitHub Actions OIDC token that matter to a trust policy."""
 
     label: str
     sub: str
-    aud: str = "sts.amazonaws.com"
+    aud: str = _sts_audience("us-east-1")  # the rehearsal's regions are all in the aws partition
     iss: str = GITHUB_ISSUER
 
     def encoded(self) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ssepatterns import lambda_zip
+from ssepatterns import drift, lambda_zip
 from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
@@ -155,9 +155,14 @@ def build() -> list[lambda_zip.BuiltPackage]:
 def plan(env: Env, tf: Terraform, lock_timeout: str | None = None) -> bool:
     """Save a plan for env to env.plan_file; True when it would change something."""
     env.plan_file.parent.mkdir(parents=True, exist_ok=True)
+    replace = drift.replacements(env, tf)  # what no plan can see: BlockedEncryptionTypes
     with step(f"terraform plan [{env.label}]"):
         return tf.plan(
-            out=env.plan_file, variables=env.variables, var_files=env.var_files, lock_timeout=lock_timeout
+            out=env.plan_file,
+            variables=env.variables,
+            var_files=env.var_files,
+            lock_timeout=lock_timeout,
+            replace=replace,
         )
 
 

@@ -252,8 +252,10 @@ class Terraform:
         destroy: bool = False,
         var_files: Sequence[Path] = (),
         lock_timeout: str | None = None,
+        replace: Sequence[str] = (),
     ) -> bool:
-        """Save a plan to `out`; True if it has changes (from -detailed-exitcode: 0 none, 2 changes)."""
+        """Save a plan to `out`; True if it has changes (from -detailed-exitcode: 0 none, 2 changes).
+        `replace`: resource addresses planned for replacement (one -replace=<address> each)."""
         out = Path(out).absolute()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.unlink(missing_ok=True)  # a failed plan must not leave an older plan behind to be applied
@@ -266,6 +268,7 @@ class Terraform:
             var=dict(variables) if variables else None,
             destroy=IsFlagged if destroy else None,
             lock_timeout=lock_timeout,
+            replace=list(replace) or None,
             input=False,
             no_color=IsFlagged,
             detailed_exitcode=IsFlagged,

@@ -1,0 +1,125 @@
+"""Drift that no plan shows: each bucket's BlockedEncryptionTypes, which hashicorp/aws 5.x cannot read.
+
+The encrypted-bucket module sets it with a helper (`terraform_data` + local-exec) that runs again only
+when its triggers change, so a setting changed out of band (or lost with an emulator's state) stays
+wrong through every later plan. Before each plan, ./inv reads the setting of every bucket that has a
+helper in the state and, where it differs from what the helper was told to set (its
+`triggers_replace.blocked`), plans that helper with `-replace=<address>`: the plan shows the repair
+and the apply makes it. The helpers are found in the state by what they are (a terraform_data whose
+triggers name a bucket and a blocked type), not by address, so a change of the module graph cannot
+leave one out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ssepatterns.envs import Env
+from ssepatterns.errors import ProjectError
+from ssepatterns.terraform import Terraform
+
+
+@dataclass(frozen=True)
+class Helper:
+    """One bucket's BlockedEncryptionTypes helper as the state records it."""
+
+    address: str
+    bucket: str
+    blocked: str  # the one EncryptionType it sets: "SSE-C" or "NONE"
+
+
+@dataclass(frozen=True)
+class Drift:
+    helper: Helper
+    found: str  # what the bucket has, as a phrase
+
+    def describe(self) -> str:
+        return (
+            f"drift: {self.helper.bucket} has {self.found}, the configuration wants BlockedEncryptionTypes "
+            f"{self.helper.blocked}: its helper is replaced in this plan"
+        )
+
+
+def helpers(state_json: str) -> list[Helper]:
+    """The helpers in a state (`terraform state pull` output; "" when there is no state yet)."""
+    if not state_json.strip():
+        return []
+    try:
+        state = json.loads(state_json)
+    except ValueError as error:
+        raise ProjectError(f"the Terraform state is not JSON: {error}") from None
+    found = []
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed" or resource.get("type") != "terraform_data":
+            continue
+        base = ".".join(filter(None, [resource.get("module"), "terraform_data", resource["name"]]))
+        for instance in resource.get("instances", []):
+            triggers = _value(instance.get("attributes", {}).get("triggers_replace"))
+            if not isinstance(triggers, dict) or not {"bucket", "blocked"} <= triggers.keys():
+                continue
+            found.append(
+                Helper(base + _index(instance.get("index_key")), triggers["bucket"], triggers["blocked"])
+            )
+    return found
+
+
+def drifted(env: Env, found: list[Helper]) -> list[Drift]:
+    """The helpers whose bucket does not have the setting they were told to make."""
+    if not found:
+        return []
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3 = env.admin_client("s3")
+    drifts = []
+    try:
+        for helper in found:
+            try:
+                rules = s3.get_bucket_encryption(Bucket=helper.bucket)["ServerSideEncryptionConfiguration"][
+                    "Rules"
+                ]
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in ("NoSuchBucket", "ServerSideEncryptionConfigurationNotFoundError"):
+                    # Terraform re-creates what is missing; the helper must then run again too.
+                    drifts.append(
+                        Drift(helper, "no encryption configuration" if "Encryption" in code else "no bucket")
+                    )
+                    continue
+                raise ProjectError(
+                    f"cannot read the encryption configuration of {helper.bucket}: {error}"
+                ) from None
+            types = sorted(
+                {
+                    t
+                    for rule in rules
+                    for t in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", [])
+                }
+            )
+            if types != [helper.blocked]:
+                drifts.append(Drift(helper, f"BlockedEncryptionTypes {', '.join(types) or 'absent'}"))
+    except BotoCoreError as error:
+        raise ProjectError(f"cannot read the buckets' encryption configuration: {error}") from None
+    finally:
+        s3.close()
+    return drifts
+
+
+def replacements(env: Env, tf: Terraform) -> list[str]:
+    """The helper addresses to plan with -replace, each drift said in one line."""
+    drifts = drifted(env, helpers(tf.state_pull()))
+    for drift in drifts:
+        print(drift.describe())
+    return [drift.helper.address for drift in drifts]
+
+
+def _value(attribute: Any) -> Any:
+    """A dynamic attribute as the state stores it ({"value": ..., "type": ...}), or as it is."""
+    return attribute.get("value") if isinstance(attribute, dict) and "type" in attribute else attribute
+
+
+def _index(key: Any) -> str:
+    if key is None:
+        return ""
+    return f"[{json.dumps(key)}]"
