@@ -17,9 +17,10 @@ from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import background, module_docs, rotation, stack, workflow_lint
+from ssepatterns import background, local_world, module_docs, rotation, stack, workflow_lint
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
+from ssepatterns import unlock as unlock_module
 from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
@@ -60,6 +61,15 @@ def _env(env: str, region: str | None = None, var_file: list[str] | None = None)
                 f"the emulator is running but not healthy ({state.detail}): see ./inv emulator.logs"
             )
     return resolved
+
+
+def _coherent(target: Env) -> Env:
+    """The local env after an emulator crash or a killed run: its world made coherent (local_world)."""
+    if target.emulator is not None:
+        notice = local_world.reconcile(target.emulator)
+        if notice:
+            print(notice)
+    return target
 
 
 # --- the emulator -------------------------------------------------------------------------------
@@ -114,7 +124,7 @@ def plan(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
     """Show what apply would change; the plan is saved to build/plans/<env>.tfplan."""
-    target = _env(env, region, var_file)
+    target = _coherent(_env(env, region, var_file))
     stack.build()
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
@@ -127,7 +137,7 @@ def apply(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
     """Build, plan and apply the stack (applies only when the plan has changes)."""
-    target = _env(env, region, var_file)
+    target = _coherent(_env(env, region, var_file))
     stack.build()
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
@@ -145,6 +155,34 @@ def destroy(
     tf = stack.terraform_for(target)
     stack.ensure_init(target, tf)
     stack.destroy(target, tf)
+
+
+@task(
+    help={
+        **ENV_OPTIONS,
+        "lock_id": "the lock id the locked run's error named (required)",
+        "min_age": "refuse a lock younger than this many minutes (default: the deployer role's session, 60)",
+    },
+    iterable=["var_file"],
+)
+@user_errors
+def unlock(
+    c: Context,
+    env: str = DEFAULT_ENV,
+    region: str | None = None,
+    var_file: list[str] | None = None,
+    lock_id: str = "",
+    min_age: int = unlock_module.DEFAULT_MIN_AGE_MINUTES,
+) -> None:
+    """Release a state lock a killed run left (terraform force-unlock), never a live run's."""
+    if not lock_id:
+        raise ProjectError(
+            "give the lock id: ./inv unlock --env <env> --lock-id <id> (the locked run's error names it)"
+        )
+    target = resolve(env, region, [Path(path) for path in var_file or []])
+    tf = stack.terraform_for(target)
+    stack.ensure_init(target, tf)
+    print(unlock_module.unlock(target, tf, lock_id, min_age))
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
@@ -178,8 +216,11 @@ def verify(
 ) -> None:
     """Prove every pattern on the deployed stack with real round trips; a table, JSON and JUnit."""
     target = _env(env, region, var_file)  # fail early and clearly: unknown env, no emulator, no credentials
-    with step(f"verify the {target.label} stack"):
-        verification.run(target, json, junit)
+    try:
+        with step(f"verify the {target.label} stack"):
+            verification.run(target, json, junit)
+    finally:
+        stack.save_emulator(target)  # the checks' objects and key versions survive an emulator crash
 
 
 @task(
@@ -391,6 +432,13 @@ def test_plan(c: Context, args: str = "") -> None:
     _pytest(c, "tests/plan", f"--junitxml={BUILD_DIR / 'reports' / 'plan.xml'}", args)
 
 
+@task(help={"args": "extra pytest arguments"})
+@user_errors
+def test_faults(c: Context, args: str = "") -> None:
+    """Faults survived in a copy of the tree, its own emulator: a killed apply, a killed emulator, drift."""
+    _pytest(c, "tests/faults", f"--junitxml={BUILD_DIR / 'reports' / 'faults.xml'}", args)
+
+
 @task
 @user_errors
 def test_e2e(c: Context) -> None:
@@ -405,18 +453,23 @@ def test_e2e(c: Context) -> None:
         down(c)
 
 
-def _e2e_and_rehearsal(c: Context) -> None:
-    """The local end-to-end stage and the aws env's rehearsal, at the same time: separate emulators,
-    state and folders; both spend most of their time in the provider's waits."""
-    stack.build()  # once, before either starts: both read the same zips
-    with background.beside(["rehearse"], BUILD_DIR / "reports" / "rehearsal.log", "rehearsal of the aws env"):
+def _e2e_beside_rehearsal_and_faults(c: Context) -> None:
+    """The local end-to-end stage with the aws env's rehearsal and the fault tests beside it: separate
+    emulators, state and folders; all three spend most of their time in the provider's waits."""
+    stack.build()  # once, before any starts: the end to end and the rehearsal read the same zips
+    reports = BUILD_DIR / "reports"
+    with (
+        background.beside(["rehearse"], reports / "rehearsal.log", "rehearsal of the aws env"),
+        background.beside(["test-faults"], reports / "faults.log", "fault tests"),
+    ):
         test_e2e(c)
 
 
 @task
 @user_errors
 def test(c: Context) -> None:
-    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end, rehearsal."""
+    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end (with the
+    rehearsal and the fault tests)."""
     stages: list[tuple[str, Callable[[], None]]] = [
         ("lint", lambda: lint(c)),
         ("validate", lambda: validate(c)),
@@ -424,8 +477,8 @@ def test(c: Context) -> None:
         ("unit tests", lambda: test_unit(c)),
         ("plan assertions", lambda: test_plan(c)),
         (
-            "end-to-end on the emulator, with the rehearsal of the aws env beside it",
-            lambda: _e2e_and_rehearsal(c),
+            "end-to-end on the emulator, with the rehearsal of the aws env and the fault tests beside it",
+            lambda: _e2e_beside_rehearsal_and_faults(c),
         ),
     ]
     for number, (title, run) in enumerate(stages, start=1):
@@ -451,6 +504,7 @@ ns = Collection(
     scan,
     test,
     bench,
+    unlock,
 )
 ns.add_task(state_bucket, "state-bucket")
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
@@ -458,6 +512,7 @@ ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")
 ns.add_task(test_plan, "test-plan")
 ns.add_task(test_e2e, "test-e2e")
+ns.add_task(test_faults, "test-faults")
 ns.add_collection(
     Collection(
         "emulator", start=emulator_start, stop=emulator_stop, status=emulator_status, logs=emulator_logs

@@ -76,6 +76,7 @@ from ssepatterns.emulator import control
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
 from ssepatterns.provider_mirror import find_provider_mirror
+from ssepatterns.working_copy import copy_working_tree
 
 PROVIDER_LOADING = frozenset(
     {"plan", "apply", "destroy", "validate", "refresh", "import", "show", "console", "test"}
@@ -84,17 +85,6 @@ MARKER_VAR = "SSE_BENCH_MARKER"  # inherited by everything a run starts; how /pr
 RUN_TIMEOUT = 30 * 60  # seconds; a hung workflow must not hang the bench
 _LAUNCHER_MARK = "ssepatterns.emulator.launcher"
 _PROVIDER_MARK = "terraform-provider-"
-_GENERATED = (
-    ".git",
-    ".venv*",
-    ".ministack",
-    "build",
-    ".terraform",
-    "*.tfstate*",
-    "*.tfplan",
-    "__pycache__",
-    ".*_cache",
-)
 
 
 # --- the workflows ---------------------------------------------------------------------------------
@@ -688,10 +678,7 @@ class Workspace:
     @classmethod
     def create(cls, parent: Path, real_terraform: str, logs: Path) -> Workspace:
         root = parent / "checkout"
-        _copy_working_tree(REPO_ROOT, root)
-        for venv in (".venv", ".venv-checkov"):
-            if (REPO_ROOT / venv).is_dir():
-                (root / venv).symlink_to(REPO_ROOT / venv)  # ./inv rebuilds it in the copy if out of date
+        copy_working_tree(REPO_ROOT, root)
         workspace = cls(root, real_terraform, logs)
         rc, _ = workspace.inv(("--list",), "setup-list")
         if rc != 0:
@@ -807,26 +794,6 @@ class Workspace:
         with contextlib.suppress(ProjectError, OSError):
             control.stop(self.emulator)
         _stop_marked_emulators(self.marker_prefix)
-
-
-def _copy_working_tree(source: Path, target: Path) -> None:
-    """Tracked and untracked, not ignored files of `source` (what a commit of it now would hold); without
-    git (an unpacked archive), everything but the generated folders."""
-    try:
-        listing = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=source,
-            capture_output=True,
-            check=True,
-        ).stdout.decode()
-    except (OSError, subprocess.CalledProcessError):
-        shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(*_GENERATED))
-        return
-    for name in filter(None, listing.split("\0")):
-        origin = source / name
-        if origin.is_file():  # a deleted file is still listed until the deletion is staged
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(origin, target / name)
 
 
 def _terminate_group(proc: subprocess.Popen[Any]) -> None:

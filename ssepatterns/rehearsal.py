@@ -27,6 +27,7 @@ from typing import Any
 
 from ssepatterns import rehearsal_admin, stack
 from ssepatterns import state_bucket as state_bucket_module
+from ssepatterns import unlock as unlock_module
 from ssepatterns.emulator import control
 from ssepatterns.envs import AWS_DIR, AWS_STATE_DIR, Env, Rehearsal, aws_env
 from ssepatterns.errors import ProjectError
@@ -58,6 +59,7 @@ class RehearsalRun:
             "second_plan_changes": None,
             "lock_conflict_detected": False,
             "lock_message": None,
+            "stale_lock": {},
             "leftovers": [],
             "local_state_files": [],
             "steps": [],
@@ -147,6 +149,10 @@ class RehearsalRun:
         if first:
             self.step(f"plan again: no changes [{region}]", lambda: self._second_plan(env, tf))
             self.step(f"a second run meets the lock [{region}]", lambda: self._lock(env, tf))
+            self.step(
+                f"a killed run's lock: named, kept while young, released [{region}]",
+                lambda: self._stale_lock(env, tf),
+            )
         return outputs
 
     def _second_plan(self, env: Env, tf: Any) -> None:
@@ -167,6 +173,38 @@ class RehearsalRun:
                 raise ProjectError("a second plan ran while another run held the state lock")
         if not self.report["lock_conflict_detected"]:
             raise ProjectError(f"the lock error named no lock id: {self.report['lock_message']}")
+
+    def _stale_lock(self, env: Env, tf: Any) -> None:
+        """A run killed holding the lock leaves it; the next run names it and the unlock command, the
+        unlock keeps a young lock and releases it when told the run is dead (as ./inv unlock does)."""
+        record: dict[str, Any] = {}
+        self.report["stale_lock"] = record
+        with tf.holding_state_lock(env.variables, env.var_files, killed=True):
+            pass
+        lock = unlock_module.current_lock(env)
+        if lock is None:
+            raise ProjectError("a killed run left no lock behind: the backend does not lock")
+        try:
+            stack.plan(env, stack.terraform_for(env), lock_timeout="0s")
+        except StateLocked as locked:
+            record["message"] = str(locked)
+        else:
+            raise ProjectError("a plan ran while a killed run's lock was left")
+        command = stack.unlock_command(env).format(lock_id=lock["ID"])
+        if command not in record["message"]:
+            raise ProjectError(
+                f"the lock error does not say how to release it ({command}): {record['message']}"
+            )
+        try:
+            unlock_module.unlock(env, tf, lock["ID"], unlock_module.DEFAULT_MIN_AGE_MINUTES)
+        except ProjectError as refused:
+            record["kept_while_young"] = str(refused)
+        else:
+            raise ProjectError("a lock taken seconds ago was released without --min-age")
+        print(f"    {unlock_module.unlock(env, tf, lock['ID'], 0)}")
+        record["released"] = unlock_module.current_lock(env) is None
+        if not record["released"]:
+            raise ProjectError("the lock is still there after ./inv unlock")
 
     def _destroy(self, env: Env, before: dict[str, Any]) -> None:
         self.step(f"destroy [{env.region}]", lambda: self._destroy_now(env, before))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ssepatterns import drift, lambda_zip
+from ssepatterns.emulator import control
 from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
@@ -32,7 +33,15 @@ SENSITIVE_OUTPUTS = frozenset({"operator_credentials"})
 
 
 def terraform_for(env: Env, echo: bool = True) -> Terraform:
-    return Terraform(env.workdir, env=env.process_env, echo=echo, data_dir=env.data_dir)
+    return Terraform(
+        env.workdir, env=env.process_env, echo=echo, data_dir=env.data_dir, unlock_command=unlock_command(env)
+    )
+
+
+def unlock_command(env: Env) -> str:
+    """The ./inv command that releases a lock of env's state ("{lock_id}" left to fill in)."""
+    where = f" --region {env.region}" if env.name != "local" else ""
+    return f"./inv unlock --env {env.name}{where} --lock-id {{lock_id}}"
 
 
 def ensure_init(env: Env, tf: Terraform) -> None:
@@ -173,8 +182,22 @@ def apply(env: Env, tf: Terraform) -> bool:
         print(f"No changes: the {env.label} stack matches the configuration.")
         return False
     with step(f"terraform apply [{env.label}]"):
-        tf.apply(env.plan_file)
+        try:
+            tf.apply(env.plan_file)
+        finally:
+            save_emulator(env)
     return True
+
+
+def save_emulator(env: Env) -> None:
+    """On the local env, have the emulator write its state now, not only when it stops: after this, a
+    crash of the emulator loses nothing that Terraform recorded (see local_world)."""
+    if env.emulator is None:
+        return
+    try:
+        control.save(env.emulator)
+    except ProjectError as error:  # never instead of the error of the apply that came before
+        print(f"warning: {error}; a crash of the emulator now would lose what changed since it started")
 
 
 def destroy(env: Env, tf: Terraform) -> bool:
@@ -185,7 +208,10 @@ def destroy(env: Env, tf: Terraform) -> bool:
     """
     before = tf.outputs()
     with step(f"terraform destroy [{env.label}]"):
-        tf.destroy(variables=env.variables, var_files=env.var_files)  # also after a partial apply
+        try:
+            tf.destroy(variables=env.variables, var_files=env.var_files)  # also after a partial apply
+        finally:
+            save_emulator(env)
     if "buckets" not in before:
         print(f"(the {env.label} stack had no outputs, so there is nothing to check by name)")
         return True

@@ -86,16 +86,24 @@ class TerraformError(ProjectError):
 class StateLocked(TerraformError):
     """Another run holds the state lock: one line saying who, since when, and the lock id."""
 
-    def __init__(self, name: str, output: str) -> None:
+    def __init__(self, name: str, output: str, unlock_command: str | None = None) -> None:
         info = dict(_LOCK_INFO.findall(output))
+        lock_id = info.get("ID")
+        if unlock_command and lock_id:
+            advice = (
+                "wait for that run to finish; if it was killed (the lock outlived it), release the lock: "
+                + unlock_command.format(lock_id=lock_id)
+            )
+        else:
+            advice = "wait for it to finish and try again"
         super().__init__(
             f"{name}: the state {info.get('Path', '?')} is locked by {info.get('Who', '?')} "
             f"({_LOCK_OPERATIONS.get(info.get('Operation', ''), info.get('Operation', '?'))} since "
-            f"{info.get('Created', '?')}, lock id {info.get('ID', '?')}): another run is using it; "
-            "wait for it to finish and try again",
+            f"{info.get('Created', '?')}, lock id {lock_id or '?'}): {advice}",
             output,
         )
-        self.lock_id = info.get("ID")
+        self.lock_id = lock_id
+        self.created = info.get("Created")
 
 
 # Terraform's "Lock Info:" block, e.g. "  ID:        4c3e…" / "  Who:       user@host".
@@ -132,6 +140,7 @@ class Terraform:
         env: Mapping[str, str] | None = None,
         echo: bool = True,
         data_dir: Path | None = None,
+        unlock_command: str | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.env = dict(env or {})
@@ -139,6 +148,8 @@ class Terraform:
         # TF_DATA_DIR: one per region of the aws env, so each keeps its own backend key and no region
         # re-initialises another's; None is the root's own .terraform.
         self.data_dir = Path(data_dir).absolute() if data_dir else None
+        # How the user releases a lock a killed run left ("{lock_id}" filled in): said by StateLocked.
+        self.unlock_command = unlock_command
         self._tf = _PythonTerraform(self.workdir, self._run)
         self._version: tuple[int, int, int] | None = None
         self.last_stdout = ""  # of the last command: a plan's summary line, for reports
@@ -322,12 +333,17 @@ class Terraform:
 
     @contextlib.contextmanager
     def holding_state_lock(
-        self, variables: Mapping[str, Any] | None = None, var_files: Sequence[Path] = (), timeout: float = 120
+        self,
+        variables: Mapping[str, Any] | None = None,
+        var_files: Sequence[Path] = (),
+        timeout: float = 120,
+        killed: bool = False,
     ) -> Iterator[None]:
         """Hold the state lock for the duration of the block: an interactive `terraform destroy` that
-        has taken the lock and waits at its confirmation prompt, answered "no" afterwards.
+        has taken the lock and waits at its confirmation prompt, answered "no" afterwards, or with
+        `killed`, SIGKILLed (so the lock outlives it, as a killed run's does).
 
-        For the rehearsal's lock check only: nothing is destroyed (Terraform destroys on "yes" alone).
+        For the rehearsal's lock checks only: nothing is destroyed (Terraform destroys on "yes" alone).
         """
         argv = self._tf.generate_cmd_string(
             "destroy",
@@ -370,6 +386,8 @@ class Terraform:
                 raise ProjectError(f"terraform destroy did not reach its prompt:\n{_tail(''.join(seen))}")
             yield
         finally:
+            if killed:
+                proc.kill()
             with contextlib.suppress(OSError):
                 proc.stdin.write("no\n")
                 proc.stdin.close()
@@ -380,6 +398,10 @@ class Terraform:
                 proc.wait()
             reader.join(timeout=5)
             self._tf.temp_var_files.clean_up()  # only now: terraform reads the var file as it starts
+
+    def force_unlock(self, lock_id: str) -> None:
+        """`terraform force-unlock -force <id>`: release a lock a killed run left (the caller checks)."""
+        self._tf.cmd("force-unlock", lock_id, force=IsFlagged, no_color=IsFlagged)
 
     def state_pull(self) -> str:
         """The current state as JSON text, from whichever backend holds it. Never echoed: it is the state."""
@@ -481,7 +503,7 @@ class Terraform:
         self.last_stdout = stdout
         if rc not in ok_codes:
             if "Error acquiring the state lock" in stderr:
-                raise StateLocked(name, stderr)
+                raise StateLocked(name, stderr, self.unlock_command)
             tail = _tail(stderr or stdout)
             raise TerraformError(
                 f"{name} failed (exit {rc}) in {self.workdir}" + (f":\n{tail}" if tail else ""),

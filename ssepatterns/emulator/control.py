@@ -6,7 +6,11 @@ and keeps its world in `state_dir` so a later command sees what an earlier one c
     state_dir/emulator.pid   {"pid": ..., "port": ...} of the launcher process (a process-group leader)
     state_dir/emulator.log   its stdout and stderr, truncated on every start
     state_dir/ca-bundle.pem  system CA roots + the emulator's certificate (AWS_CA_BUNDLE for clients)
-    state_dir/state/         MiniStack service state (PERSIST_STATE), written on a graceful stop
+    state_dir/state/         MiniStack service state (PERSIST_STATE), written on a graceful stop and
+                             on save() (SIGUSR1: the launcher saves at once; ./inv saves after applies)
+    state_dir/saved-at       touched by each save(): when the state was last written
+    state_dir/unclean-stop.json  left by start() when the previous emulator died without a stop (its pid
+                             file was still there): read and removed by ssepatterns.local_world
     state_dir/s3/            S3 object bodies (S3_PERSIST), written as they arrive
     state_dir/tmp/           TMPDIR: MiniStack's self-signed TLS certificate and its own pid file
 """
@@ -33,6 +37,7 @@ from ssepatterns.errors import ProjectError
 from ssepatterns.paths import EMULATOR_STATE_DIR, REPO_ROOT
 
 PORT_ENV_VAR = "SSE_PATTERNS_EMULATOR_PORT"
+SAVED_MARKER_ENV_VAR = "SSE_PATTERNS_SAVED_MARKER"  # the launcher touches it after each save
 STATE_DIR_ENV_VAR = "SSE_PATTERNS_EMULATOR_STATE_DIR"
 DEFAULT_PORT = 4566
 HOST = "127.0.0.1"
@@ -58,6 +63,8 @@ _DROPPED_NAMES = frozenset(
         "MINISTACK_SSL_KEY",
     }
 )
+# The signal on which the launcher writes the emulator's state (see launcher.save_on_signal).
+SAVE_SIGNAL = signal.SIGUSR1
 _LOG_TAIL_ON_ERROR = 20
 _POLL_INTERVAL = 0.2
 
@@ -111,6 +118,14 @@ class EmulatorConfig:
         return self.state_dir / "emulator.log"
 
     @property
+    def saved_marker(self) -> Path:
+        return self.state_dir / "saved-at"
+
+    @property
+    def unclean_stop_file(self) -> Path:
+        return self.state_dir / "unclean-stop.json"
+
+    @property
     def tls_cert(self) -> Path:
         """The self-signed certificate MiniStack generates under $TMPDIR/ministack-tls/."""
         return self.state_dir / "tmp" / "ministack-tls" / "server.crt"
@@ -148,6 +163,9 @@ def start(cfg: EmulatorConfig, timeout: float = 60) -> str:
     for directory in (cfg.state_dir, cfg.state_dir / "state", cfg.state_dir / "s3", cfg.state_dir / "tmp"):
         directory.mkdir(parents=True, exist_ok=True)
     running = _running(cfg)
+    notice = ""
+    if running is None and cfg.pid_file.exists():
+        notice = "; " + _record_unclean_stop(cfg)
     if running is not None:
         if running.port != cfg.port:
             raise ProjectError(
@@ -179,7 +197,52 @@ def start(cfg: EmulatorConfig, timeout: float = 60) -> str:
         cfg.pid_file.unlink(missing_ok=True)
         raise
     _write_ca_bundle(cfg)
-    return f"emulator started (pid {proc.pid}) at {cfg.endpoint}; state in {cfg.state_dir}"
+    return f"emulator started (pid {proc.pid}) at {cfg.endpoint}; state in {cfg.state_dir}{notice}"
+
+
+def save(cfg: EmulatorConfig, timeout: float = 20) -> None:
+    """Have the running emulator write its state now, as it otherwise does only when it stops, so a
+    crash after this loses nothing before it. Waits until the launcher has written it."""
+    running = _running(cfg)
+    if running is None:
+        raise ProjectError(f"the emulator is not running at {cfg.endpoint}: nothing to save")
+    before = _mtime(cfg.saved_marker)
+    os.kill(running.pid, SAVE_SIGNAL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _mtime(cfg.saved_marker) != before:
+            return
+        time.sleep(_POLL_INTERVAL / 4)
+    raise ProjectError(f"the emulator (pid {running.pid}) did not save its state within {timeout:g}s")
+
+
+def last_saved(cfg: EmulatorConfig) -> float | None:
+    """When the emulator's state was last written (a save() or a graceful stop), as a timestamp."""
+    times = [_mtime(path) for path in [cfg.saved_marker, *(cfg.state_dir / "state").glob("*.json")]]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def _record_unclean_stop(cfg: EmulatorConfig) -> str:
+    """The pid file outlived its process: the emulator died without a stop (killed, crashed, the
+    machine went down), so it never wrote its state at the end. Record that for local_world, say so."""
+    try:
+        pid: int | None = int(json.loads(cfg.pid_file.read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = None
+    record = {"pid": pid, "started": _mtime(cfg.pid_file), "last_saved": last_saved(cfg)}
+    cfg.unclean_stop_file.write_text(json.dumps(record) + "\n")
+    cfg.pid_file.unlink(missing_ok=True)
+    saved = record["last_saved"]
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(saved)) if saved else "never"
+    return f"the previous emulator (pid {pid}) was not stopped cleanly: its state is as last saved ({when})"
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 def stop(cfg: EmulatorConfig, timeout: float = 45) -> str:
@@ -192,6 +255,8 @@ def stop(cfg: EmulatorConfig, timeout: float = 45) -> str:
     """
     running = _running(cfg)
     if running is None:
+        if cfg.pid_file.exists():  # kept: the next start() must see that the last stop was unclean
+            return "emulator is not running (it was not stopped cleanly: the next start says more)"
         return "emulator is not running"
     _kill_group(running.pid, signal.SIGTERM)
     if _wait_gone(running.pid, timeout):
@@ -269,6 +334,7 @@ def emulator_env(cfg: EmulatorConfig, base: dict[str, str] | None = None) -> dic
             "LAMBDA_EXECUTOR": "local",  # Python handlers as subprocesses of the emulator; no Docker
             "IOT_MTLS_ENABLED": "0",  # otherwise an IoT listener binds 0.0.0.0:8883 when it can
             "PYTHONUNBUFFERED": "1",  # the log file shows progress as it happens
+            SAVED_MARKER_ENV_VAR: str(cfg.saved_marker),
         }
     )
     return env
@@ -278,17 +344,16 @@ def emulator_env(cfg: EmulatorConfig, base: dict[str, str] | None = None) -> dic
 
 
 def _running(cfg: EmulatorConfig) -> _Running | None:
-    """The emulator recorded in the pid file, if it is alive; a stale pid file is removed."""
+    """The emulator recorded in the pid file, if it is alive. A stale (or unreadable) pid file is
+    left in place: it is the sign of an unclean stop, which start() records and then removes."""
     try:
         record = json.loads(cfg.pid_file.read_text())
         running = _Running(int(record["pid"]), int(record["port"]))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        cfg.pid_file.unlink(missing_ok=True)  # unreadable: treat like a stale one
         return None
     if not _is_our_emulator(running.pid):
-        cfg.pid_file.unlink(missing_ok=True)
         return None
     return running
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,22 +119,87 @@ def test_stop_when_not_running(cfg: EmulatorConfig) -> None:
     assert control.stop(cfg) == "emulator is not running"
 
 
-def test_stale_pid_file_is_removed(cfg: EmulatorConfig) -> None:
+def _gone_pid() -> int:
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
+    return int(gone.stdout)
+
+
+def test_a_stale_pid_file_is_kept_until_start_records_the_unclean_stop(cfg: EmulatorConfig) -> None:
     cfg.state_dir.mkdir(parents=True)
-    cfg.pid_file.write_text(json.dumps({"pid": int(gone.stdout), "port": cfg.port}))
+    pid = _gone_pid()
+    cfg.pid_file.write_text(json.dumps({"pid": pid, "port": cfg.port}))
     assert control.status(cfg).running is False
-    assert not cfg.pid_file.exists()
+    assert (
+        control.stop(cfg) == "emulator is not running (it was not stopped cleanly: the next start says more)"
+    )
+    assert cfg.pid_file.exists()  # the sign of the unclean stop survives status and stop
+    try:
+        message = control.start(cfg, timeout=60)
+        assert (
+            f"the previous emulator (pid {pid}) was not stopped cleanly: its state is as last saved (never)"
+            in message
+        )
+        assert json.loads(cfg.unclean_stop_file.read_text())["pid"] == pid
+        assert json.loads(cfg.pid_file.read_text())["pid"] != pid
+    finally:
+        control.stop(cfg)
 
 
 def test_a_recycled_pid_is_never_signalled(cfg: EmulatorConfig) -> None:
     # The pid file names a live process that is not the emulator (this one): leave it alone.
     cfg.state_dir.mkdir(parents=True)
     cfg.pid_file.write_text(json.dumps({"pid": os.getpid(), "port": cfg.port}))
-    assert control.stop(cfg) == "emulator is not running"
-    assert not cfg.pid_file.exists()
+    assert control.stop(cfg).startswith("emulator is not running")
+    assert control.status(cfg).running is False
+
+
+def _wait_port_free(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            control._ensure_port_free(port)
+            return
+        except ProjectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_what_was_saved_survives_a_kill_and_nothing_after(cfg: EmulatorConfig) -> None:
+    import boto3
+
+    def s3():  # noqa: ANN202 - a boto3 client, closed by the caller
+        return boto3.session.Session().client(
+            "s3",
+            endpoint_url=cfg.endpoint,
+            region_name=cfg.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            verify=str(cfg.ca_bundle),
+        )
+
+    control.start(cfg, timeout=60)
+    try:
+        client = s3()
+        client.create_bucket(Bucket="made-before-the-save")
+        control.save(cfg)
+        client.create_bucket(Bucket="made-after-the-save")
+        client.close()
+        saved = control.last_saved(cfg)
+        pid = json.loads(cfg.pid_file.read_text())["pid"]
+        os.killpg(pid, signal.SIGKILL)
+        assert control._wait_gone(pid, 10)  # reaped: it is this process's child
+        _wait_port_free(cfg.port)  # the rest of its group lets go of the socket a moment later
+        message = control.start(cfg, timeout=60)
+        assert f"the previous emulator (pid {pid}) was not stopped cleanly" in message
+        assert json.loads(cfg.unclean_stop_file.read_text())["last_saved"] == saved
+        client = s3()
+        assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["made-before-the-save"]
+        client.close()
+    finally:
+        control.stop(cfg)
 
 
 def _running_with_mark(mark: str) -> bool:
