@@ -18,6 +18,7 @@ from typing import Any
 from invoke import Collection, Context, Exit, task
 
 from ssepatterns import background, local_world, module_docs, rotation, stack, workflow_lint
+from ssepatterns import lock as lock_module
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
 from ssepatterns import unlock as unlock_module
@@ -432,6 +433,15 @@ def test_plan(c: Context, args: str = "") -> None:
     _pytest(c, "tests/plan", f"--junitxml={BUILD_DIR / 'reports' / 'plan.xml'}", args)
 
 
+@task(help={"check": "write nothing; fail if a requirements file is not what its .in locks to"})
+@user_errors
+def lock(c: Context, check: bool = False) -> None:
+    """Regenerate requirements.txt and requirements-checkov.txt from their .in files (fresh virtualenvs)."""
+    differing = lock_module.lock(check)
+    if check and differing:
+        raise ProjectError(f"not what their .in files lock to: {', '.join(differing)} (run ./inv lock)")
+
+
 @task(help={"args": "extra pytest arguments"})
 @user_errors
 def test_faults(c: Context, args: str = "") -> None:
@@ -504,6 +514,7 @@ ns = Collection(
     scan,
     test,
     bench,
+    lock,
     unlock,
 )
 ns.add_task(state_bucket, "state-bucket")
