@@ -116,7 +116,7 @@ class Workflow:
 
 
 WORKFLOWS: tuple[Workflow, ...] = (
-    Workflow("up-cold", "cold up", ("up",), "cold", Target("ratio", 1.3)),
+    Workflow("up-cold", "cold up", ("up",), "cold", Target("ratio", 2.8)),
     Workflow("apply-warm", "warm apply (no changes)", ("apply",), "up", Target("ratio", 1.2)),
     Workflow("verify", "verify", ("verify",), "up", Target("seconds", 15)),
     Workflow("down", "down", ("down",), "up"),
@@ -165,27 +165,53 @@ def loads_provider(args: Sequence[str]) -> bool:
     return name in PROVIDER_LOADING
 
 
-SHIM_TEMPLATE = """#!/bin/sh
+SHIM_TEMPLATE = """#!/bin/bash
 # terraform counting shim written by ssepatterns.bench: log this command, then run the real terraform.
+# An apply's output also goes through a line stamper (the time each line was printed): where the
+# apply walk spent its time. bash for pipefail; the real terraform stays this shell's child (a
+# pipeline's simple command is exec'd in the forked child), so its plugins' grandparent is still $$.
 start=$(date +%s.%N)
-{real} "$@"
-rc=$?
+sub=
+for arg in "$@"; do case $arg in -*) ;; *) sub=$arg; break ;; esac; done
+if [ "$sub" = apply ]; then
+  set -o pipefail
+  {real} "$@" | {python} -S -I {stamper} {log}.$$.lines
+  rc=$?
+else
+  {real} "$@"
+  rc=$?
+fi
 end=$(date +%s.%N)
 IFS=$(printf '\\037')
 printf '%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$start" "$end" "$rc" "$$" "$PWD" "$*" >> {log}
 exit $rc
 """
 
+# Copies stdin to stdout line by line as it comes, and each line with the time it came to a file.
+STAMPER = """import sys, time
+with open(sys.argv[1], "a", encoding="utf-8") as stamps:
+    for line in sys.stdin.buffer:
+        sys.stdout.buffer.write(line)
+        sys.stdout.buffer.flush()
+        stamps.write("%.3f\\t%s\\n" % (time.time(), line.decode("utf-8", "replace").rstrip()))
+"""
+
 
 def write_shim(directory: Path, real_terraform: str, log: Path) -> Path:
-    """A `terraform` in `directory` that appends one line per command to `log` and runs the real one.
-
-    The paths are baked in rather than passed by variable: some callers give terraform an environment
-    of their own, and a command the shim cannot log would go uncounted.
-    """
+    """A `terraform` in `directory` that appends one line per command to `log` and runs the real one;
+    an apply's output lines also go, stamped with their time, to `<log>.<shim pid>.lines`."""
     directory.mkdir(parents=True, exist_ok=True)
+    stamper = directory / "stamp_lines.py"
+    stamper.write_text(STAMPER)
     shim = directory / "terraform"
-    shim.write_text(SHIM_TEMPLATE.format(real=shlex.quote(real_terraform), log=shlex.quote(str(log))))
+    shim.write_text(
+        SHIM_TEMPLATE.format(
+            real=shlex.quote(real_terraform),
+            log=shlex.quote(str(log)),
+            python=shlex.quote(sys.executable),
+            stamper=shlex.quote(str(stamper)),
+        )
+    )
     shim.chmod(0o755)
     return shim
 
@@ -251,6 +277,147 @@ def parse_resource_times(log: str, minimum: float = 1.0) -> list[tuple[str, str,
     return sorted(found, key=lambda item: -item[2])
 
 
+# --- the critical path of an apply ---------------------------------------------------------------------
+#
+# The apply walk is the wall time from the first resource operation an apply starts to the last one it
+# completes (from the shim's stamped lines: "X: Creating..." to "X: Creation complete after ..."). The
+# dependencies are the ones Terraform recorded in the state for each resource instance. The longest
+# provider-imposed chain is the longest path through those dependencies where each resource weighs
+# the time the provider spent on it (its API calls and its own polling and propagation waits: the KMS
+# key's ~12 s, a function's polling until Active), and a resource that runs our code (terraform_data:
+# the BlockedEncryptionTypes helper) weighs nothing. walk / chain is then 1 when nothing in the walk
+# waited for anything but the provider, and grows with every wait of ours and every resource queued
+# behind one it does not need.
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_OPERATION = re.compile(
+    r"^(?P<address>[^\s:][^:]*?): (?:(?P<start>Creating|Modifying|Destroying|Reading)\.\.\.|"
+    r"(?P<end>Creation|Modifications|Destruction|Read) complete after)"
+)
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+OURS = ("terraform_data.", "null_resource.")  # resources whose time is our code (a provisioner)
+
+
+@dataclass(frozen=True)
+class Operation:
+    address: str  # the resource instance, as terraform prints it
+    started: float  # epoch seconds
+    ended: float
+
+    @property
+    def seconds(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def provider_imposed(self) -> bool:
+        return not _resource_part(self.address).startswith(OURS)
+
+
+def parse_operations(stamped: str) -> list[Operation]:
+    """The resource operations of an apply from its stamped output (`<epoch>\\t<line>`), in start order;
+    one that never completed (a failed or killed apply) is left out."""
+    started: dict[str, float] = {}
+    done: list[Operation] = []
+    for line in stamped.splitlines():
+        stamp, _, text = line.partition("\t")
+        match = _OPERATION.match(_ANSI.sub("", text).strip())
+        if not match:
+            continue
+        try:
+            when = float(stamp)
+        except ValueError:
+            continue
+        address = match["address"]
+        if match["start"]:
+            started.setdefault(address, when)
+        elif address in started:
+            done.append(Operation(address, started.pop(address), when))
+    return sorted(done, key=lambda op: op.started)
+
+
+def _resource_part(address: str) -> str:
+    """`aws_s3_bucket.this` of `module.a["k"].module.b.aws_s3_bucket.this[0]`."""
+    parts = re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", address)  # dots outside quoted keys
+    while parts and parts[0] == "module":
+        parts = parts[2:]
+    return ".".join(parts)
+
+
+def state_dependencies(state: dict[str, Any]) -> dict[str, set[str]]:
+    """Instance address -> the resource addresses it depends on, as recorded in a Terraform state."""
+    found: dict[str, set[str]] = {}
+    for resource in state.get("resources", []):
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        base = (
+            prefix
+            + ("data." if resource.get("mode") == "data" else "")
+            + f"{resource['type']}.{resource['name']}"
+        )
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            address = base if key is None else f"{base}[{json.dumps(key)}]"
+            found[address] = set(instance.get("dependencies", []))
+    return found
+
+
+@dataclass(frozen=True)
+class CriticalPath:
+    walk_seconds: float
+    chain_seconds: float  # provider-imposed
+    chain: tuple[tuple[str, float, bool], ...]  # (address, seconds, provider-imposed), in order
+
+    @property
+    def ratio(self) -> float | None:
+        return self.walk_seconds / self.chain_seconds if self.chain_seconds > 0 else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "apply_walk_seconds": round(self.walk_seconds, 2),
+            "provider_chain_seconds": round(self.chain_seconds, 2),
+            "critical_path_ratio": _rounded(self.ratio),
+            "chain": [
+                {"address": address, "seconds": round(seconds, 2), "provider_imposed": imposed}
+                for address, seconds, imposed in self.chain
+            ],
+        }
+
+
+def critical_path(operations: Sequence[Operation], dependencies: dict[str, set[str]]) -> CriticalPath | None:
+    """The apply walk and the longest provider-imposed chain through `dependencies` (see above)."""
+    if not operations:
+        return None
+    by_address = {op.address: op for op in operations}
+
+    def instances_of(resource: str) -> list[str]:  # a dependency names a resource; count/for_each expand it
+        return [a for a in by_address if a == resource or _INSTANCE_KEY.fullmatch(a.removeprefix(resource))]
+
+    best: dict[str, tuple[float, str | None]] = {}  # address -> (chain seconds ending here, predecessor)
+    for op in operations:  # in start order: whatever it depends on ran (and completed) before it
+        weight = op.seconds if op.provider_imposed else 0.0
+        before = [
+            (best[d][0], d)
+            for resource in dependencies.get(op.address, ())
+            for d in instances_of(resource)
+            if d in best
+        ]
+        top = max(
+            before,
+            default=(0.0, None),
+            key=lambda item: (item[0], by_address[item[1]].ended if item[1] else 0.0),
+        )
+        best[op.address] = (top[0] + weight, top[1])
+    # The heaviest chain; of equal ones, the one that ends last (it shows what of ours followed).
+    end = max(best, key=lambda address: (best[address][0], by_address[address].ended))
+    chain: list[tuple[str, float, bool]] = []
+    cursor: str | None = end
+    while cursor is not None:
+        op = by_address[cursor]
+        chain.append((cursor, op.seconds, op.provider_imposed))
+        cursor = best[cursor][1]
+    walk = max(op.ended for op in operations) - min(op.started for op in operations)
+    return CriticalPath(walk, best[end][0], tuple(reversed(chain)))
+
+
 # --- one run and the summary of a workflow -------------------------------------------------------------
 
 
@@ -267,6 +434,7 @@ class RunRecord:
     emulator_start_seconds: float | None = None  # floor sample taken right after this run
     steps: list[tuple[str, float]] = field(default_factory=list)
     slow_resources: list[tuple[str, str, float]] = field(default_factory=list)
+    critical_path: CriticalPath | None = None  # of the run's applies, when they did anything
     load_average: float | None = None  # 1-minute load average when the run started
     log: str = ""
 
@@ -294,6 +462,14 @@ class RunRecord:
         return floor_seconds(
             self.provider_launches, per_launch, self.emulator_starts, self.emulator_start_seconds
         )
+
+    @property
+    def floor_with_waits(self) -> float | None:
+        """The floor plus the longest provider-imposed chain of the run's applies: what the run would
+        take if only terraform's start-ups, the emulator's and the provider's own waits cost time."""
+        if self.floor is None or self.critical_path is None:
+            return None
+        return self.floor + self.critical_path.chain_seconds
 
     def terraform_seconds(self) -> tuple[float, float]:
         """Wall time with a provider-loading terraform command running, and with only cheap ones
@@ -328,6 +504,8 @@ class RunRecord:
             ],
             "steps": [[title, seconds] for title, seconds in self.steps],
             "slow_resources": [list(item) for item in self.slow_resources],
+            "floor_with_waits_seconds": _rounded(self.floor_with_waits),
+            "critical_path": None if self.critical_path is None else self.critical_path.to_json(),
             "load_average": self.load_average,
             "log": self.log,
         }
@@ -382,6 +560,19 @@ class Summary:
         seconds, floor = self.median_seconds, self.floor
         return seconds / floor if seconds is not None and floor else None
 
+    def _critical(self, figure: str) -> float | None:
+        return median(
+            getattr(run.critical_path, figure) for run in self.measured if run.critical_path is not None
+        )
+
+    @property
+    def critical_path_ratio(self) -> float | None:
+        return self._critical("ratio")
+
+    @property
+    def floor_with_waits(self) -> float | None:
+        return median(run.floor_with_waits for run in self.measured)
+
     @property
     def met(self) -> bool | None:
         target = self.workflow.target
@@ -416,6 +607,15 @@ class Summary:
             "median_seconds": _rounded(self.median_seconds),
             "floor_seconds": _rounded(self.floor),
             "ratio": _rounded(self.ratio),
+            "apply_walk_seconds": _rounded(self._critical("walk_seconds")),
+            "provider_chain_seconds": _rounded(self._critical("chain_seconds")),
+            "critical_path_ratio": _rounded(self.critical_path_ratio),
+            "floor_with_waits_seconds": _rounded(self.floor_with_waits),
+            "ratio_to_floor_with_waits": _rounded(
+                self.median_seconds / self.floor_with_waits
+                if self.median_seconds is not None and self.floor_with_waits
+                else None
+            ),
             "terraform_commands": self.counts(),
             "terraform_subcommands": dict(Counter(call.subcommand for call in run.calls)) if run else {},
             "target": None if target is None else {"kind": target.kind, "limit": target.limit},
@@ -434,6 +634,10 @@ def _rounded(value: float | None, digits: int = 2) -> float | None:
 
 def _fmt(value: float | None, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.1f}{suffix}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # --- rendering ----------------------------------------------------------------------------------------
@@ -461,7 +665,7 @@ def render_table(summaries: Sequence[Summary]) -> str:
                 summary.counts(),
                 _fmt(summary.median_seconds),
                 _fmt(summary.floor),
-                "-" if summary.ratio is None else f"{summary.ratio:.2f}",
+                _ratio(summary.ratio),
                 "-" if target is None else target.describe(),
                 verdict,
             )
@@ -508,6 +712,17 @@ def render_breakdown(summaries: Sequence[Summary]) -> str:
             )
         for address, action, seconds in run.slow_resources[:5]:
             details.append(f"    {action.lower()} {seconds:.0f} s  {address}")
+        path = run.critical_path
+        if path is not None:
+            details.append(
+                f"    apply walk {path.walk_seconds:.1f} s, longest provider-imposed chain "
+                f"{path.chain_seconds:.1f} s (walk/chain {_ratio(path.ratio)}; median of runs "
+                f"{_ratio(summary.critical_path_ratio)}): "
+                + " -> ".join(
+                    f"{_resource_part(address)} {seconds:.1f} s" + ("" if imposed else " (ours)")
+                    for address, seconds, imposed in path.chain
+                )
+            )
     return _columns(rows) + ("\n\nslowest steps of the median run:\n" + "\n".join(details) if details else "")
 
 
@@ -706,6 +921,8 @@ class Workspace:
         """One timed run of the workflow, its terraform commands and process starts counted."""
         label = f"{workflow.key}-{run_number}"
         self.shim_log.write_text("")
+        for stale in self.shim_log.parent.glob(self.shim_log.name + ".*.lines"):
+            stale.unlink()
         load = _load_average()
         rc, seconds, watcher = self._run(workflow.task, label)
         log_path = self.logs / f"{label}.log"
@@ -722,9 +939,23 @@ class Workspace:
             provider_launches=len(watcher.providers),
             steps=parse_steps(text),
             slow_resources=parse_resource_times(text)[:10],
+            critical_path=self._critical_path(),
             load_average=load,
             log=str(log_path),
         )
+
+    def _critical_path(self) -> CriticalPath | None:
+        """Of the applies the last run made, with the dependencies the local env's state records."""
+        stamped = "\n".join(
+            path.read_text(errors="replace")
+            for path in sorted(self.shim_log.parent.glob(self.shim_log.name + ".*.lines"))
+        )
+        state_file = self.root / "terraform" / "envs" / "local" / "terraform.tfstate"
+        try:
+            state = json.loads(state_file.read_text())
+        except (OSError, ValueError):
+            state = {}
+        return critical_path(parse_operations(stamped), state_dependencies(state))
 
     def _run(self, args: Sequence[str], label: str) -> tuple[int, float, ProcessWatcher]:
         self._count += 1

@@ -18,7 +18,6 @@ from typing import Any
 
 from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
-from ssepatterns.terraform import Terraform
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,10 @@ def drifted(env: Env, found: list[Helper]) -> list[Drift]:
     return drifts
 
 
-def replacements(env: Env, tf: Terraform) -> list[str]:
-    """The helper addresses to plan with -replace, each drift said in one line."""
-    drifts = drifted(env, helpers(tf.state_pull()))
+def replacements(env: Env, state_text: str) -> list[str]:
+    """The helper addresses to plan with -replace (given the state's JSON text), each drift said in one
+    line."""
+    drifts = drifted(env, helpers(state_text))
     for drift in drifts:
         print(drift.describe())
     return [drift.helper.address for drift in drifts]

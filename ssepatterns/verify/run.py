@@ -14,12 +14,13 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ssepatterns.envs import Env, to_spec
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
 from ssepatterns.verify.observe import artifact_texts, holding_key
-from ssepatterns.verify.target import open_target
+from ssepatterns.verify.target import open_target, read_outputs
 
 SUITE = REPO_ROOT / "tests" / "postapply"
 
@@ -55,15 +56,18 @@ def run(env: Env, json: str | None = None, junit: str | None = None) -> dict[str
     for path in (paths.json, paths.junit, paths.log):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)  # never leave an old report that looks like this run's
-    # How the pytest process resolves the same env (and principal): a private file, not the environment.
+    outputs = read_outputs(env)
+    open_target(env, outputs=outputs).close()  # not deployed, or too old: one line before pytest starts
+    # How the pytest process resolves the same env (and principal), and the outputs it need not read
+    # again: a private file, not the environment (the local env's outputs hold the operator's keys).
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec:
         os.chmod(spec.name, 0o600)
-        json_module.dump(to_spec(env), spec)
+        json_module.dump({**to_spec(env), "outputs": outputs}, spec)
     try:
         rc = _tee(pytest_command(env, Path(spec.name), paths), paths.log)
     finally:
         Path(spec.name).unlink(missing_ok=True)
-    _check_no_key_material(env, paths)
+    _check_no_key_material(env, paths, outputs)
     print(f"reports: {paths.json}, {paths.junit}")
     summary = summary_of(paths.json)
     if rc != 0:
@@ -96,8 +100,8 @@ def _tee(command: list[str], log: Path) -> int:
         return proc.wait()
 
 
-def _check_no_key_material(env: Env, paths: VerifyPaths) -> None:
-    target = open_target(env)
+def _check_no_key_material(env: Env, paths: VerifyPaths, outputs: dict[str, Any]) -> None:
+    target = open_target(env, outputs=outputs)
     try:
         secrets = target.client("secretsmanager")
         key = secrets.get_secret_value(SecretId=target.outputs["sse_c_key_secret"]["arn"])["SecretString"]

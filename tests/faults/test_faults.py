@@ -1,4 +1,5 @@
-"""Faults survived: a killed apply, an emulator killed after it, drift no plan can see. Each is
+"""Faults survived: a killed apply, an emulator killed after it, drift no plan can see (and a stack of
+an older layout of the code, which must move, not be replaced). Each is
 injected into a copy of the working tree with its own emulator (the checkout's stack is never
 touched), and the next `./inv up` must converge: exit 0, its one-line notice, and the verification
 with 0 failed. (The stale remote lock of the aws env is the rehearsal's: `./inv rehearse`.)
@@ -170,3 +171,27 @@ def test_b_emulator_killed_and_drift_then_up_converges(world: World) -> None:
     assert f"drift: {DRIFTED_BUCKET} has BlockedEncryptionTypes NONE" in out
     assert '["sse_s3"].terraform_data.sse_c_encryption_type will be replaced, as requested' in out
     assert world.verification() == {"passed": 56, "failed": 0}
+
+
+def test_c_a_stack_deployed_before_the_key_buckets_had_their_own_call_moves_unreplaced(world: World) -> None:
+    """The buckets of the customer managed key were instances of module.bucket: a stack deployed then
+    records them there. Its state is this stack's with those addresses; the plan must move them (the
+    `moved` blocks of the sse-patterns module) and replace nothing."""
+    state_file = world.root / "terraform" / "envs" / "local" / "terraform.tfstate"
+    state = json.loads(state_file.read_text())
+    new, old = "module.sse_patterns.module.customer_managed_key_bucket[", "module.sse_patterns.module.bucket["
+    moved = 0
+    for resource in state["resources"]:
+        if resource.get("module", "").startswith(new):
+            resource["module"] = resource["module"].replace(new, old)
+            moved += resource["mode"] == "managed"
+        for instance in resource["instances"]:
+            instance["dependencies"] = [dep.replace(new, old) for dep in instance.get("dependencies", [])]
+    assert moved == 12, f"expected 6 managed resources in each of the 2 key buckets, found {moved}"
+    state["serial"] += 1
+    state_file.write_text(json.dumps(state, indent=2))
+
+    rc, out = world.inv("plan", log="plan-after-the-split")
+    assert rc == 0, out[-3000:]
+    assert out.count(f"has moved to {new}") == 12, out[-3000:]
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in out, out[-3000:]

@@ -51,7 +51,9 @@ def test_single_bucket_example_has_the_guards_of_the_cmk_bucket(
     planned: PlannedEnvs, planned_example: PlannedExamples
 ) -> None:
     example = _managed_under(planned_example["single-bucket"].actions, "module.bucket.")
-    env = _managed_under(planned["aws"].actions, 'module.sse_patterns.module.bucket["sse_kms_cmk"].')
+    env = _managed_under(
+        planned["aws"].actions, 'module.sse_patterns.module.customer_managed_key_bucket["sse_kms_cmk"].'
+    )
     assert sorted(example) == sorted(env)
 
 

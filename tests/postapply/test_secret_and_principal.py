@@ -29,8 +29,8 @@ def test_key_format(verify, sse_c_key):
     "the key (raw or base64) is in neither the state nor a saved plan",
 )
 def test_key_is_absent_from_state_and_plans(verify, target, sse_c_key):
-    # The state from its backend (S3 on the aws env), never a file path; and every saved plan.
-    state = stack.terraform_for(target.env, echo=False).state_pull()
+    # The state from its backend (S3 on the aws env; the local backend's file), and every saved plan.
+    state = stack.state_text(target.env, stack.terraform_for(target.env, echo=False))
     plans = sorted(target.env.plan_file.parent.glob("*.tfplan"))
     texts = {"state": state.encode(), **artifact_texts(plans)}
     # The right state, with the stack in it: otherwise "absent" would prove nothing.

@@ -258,3 +258,106 @@ def test_provider_starts_are_attributed_to_the_terraform_command_that_made_them(
     launches = watcher.launches_by_shim()
     assert [launches[c.pid] for c in calls] == [2, 0]
     assert len(watcher.providers) == 2 and not watcher.emulators
+
+
+def test_an_apply_goes_through_the_line_stamper_with_its_exit_code_and_provider_starts_kept(tmp_path: Path):
+    real = tmp_path / "real"
+    real.mkdir()
+    plugin = real / "terraform-provider-fake"
+    plugin.write_text("#!/bin/sh\nsleep 0.6\n")
+    fake = real / "terraform"
+    fake.write_text(
+        f'#!/bin/sh\n{plugin}\necho "a.b: Creating..."\necho "a.b: Creation complete after 0s"\nexit 4\n'
+    )
+    for script in (plugin, fake):
+        script.chmod(0o755)
+    log = tmp_path / "calls.log"
+    shim = bench.write_shim(tmp_path / "shim", str(fake), log)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", bench.MARKER_VAR: "m2"}
+
+    with bench.ProcessWatcher("m2", interval=0.05) as watcher:
+        result = subprocess.run(["terraform", "apply", "p.tfplan"], env=env, capture_output=True, text=True)
+
+    assert (result.returncode, result.stdout) == (4, "a.b: Creating...\na.b: Creation complete after 0s\n")
+    (call,) = bench.parse_shim_log(log.read_text())
+    assert watcher.launches_by_shim()[call.pid] == 1  # the plugin's grandparent is still the shim
+    stamped = Path(f"{log}.{call.pid}.lines").read_text()
+    (operation,) = bench.parse_operations(stamped)
+    assert operation.address == "a.b" and operation.started >= call.started and operation.seconds >= 0
+
+
+def test_operations_pair_starts_with_completions_and_drop_what_never_completed():
+    stamped = "\n".join(
+        [
+            '10.0\tmodule.m["k"].aws_kms_key.this: Creating...',
+            "10.5\tdata.aws_iam_policy_document.x: Reading...",
+            "10.6\tdata.aws_iam_policy_document.x: Read complete after 0s [id=1]",
+            '12.0\tmodule.m["k"].aws_kms_key.this: Still creating... [10s elapsed]',
+            '22.0\tmodule.m["k"].aws_kms_key.this: Creation complete after 12s [id=k]',
+            "23.0\t\x1b[0m\x1b[1maws_lambda_function.f: Creating...\x1b[0m",
+            "not stamped: Creating...",
+        ]
+    )
+    operations = bench.parse_operations(stamped)
+    assert [(op.address, op.started, op.ended) for op in operations] == [
+        ('module.m["k"].aws_kms_key.this', 10.0, 22.0),
+        ("data.aws_iam_policy_document.x", 10.5, 10.6),
+    ]
+
+
+def test_state_dependencies_are_keyed_by_instance_address():
+    state = {
+        "resources": [
+            {
+                "module": 'module.p.module.b["x"]',
+                "mode": "managed",
+                "type": "aws_s3_bucket_policy",
+                "name": "this",
+                "instances": [{"dependencies": ['module.p.module.b["x"].aws_s3_bucket.this']}],
+            },
+            {
+                "mode": "managed",
+                "type": "aws_s3_bucket",
+                "name": "n",
+                "instances": [{"index_key": 0}, {"index_key": "k"}],
+            },
+        ]
+    }
+    assert bench.state_dependencies(state) == {
+        'module.p.module.b["x"].aws_s3_bucket_policy.this': {'module.p.module.b["x"].aws_s3_bucket.this'},
+        "aws_s3_bucket.n[0]": set(),
+        'aws_s3_bucket.n["k"]': set(),
+    }
+
+
+def test_the_critical_path_follows_dependencies_and_weighs_only_the_providers_time():
+    op = bench.Operation
+    operations = [
+        op("module.k.aws_kms_key.this", 0.0, 12.0),
+        op('module.b["s3"].aws_s3_bucket.this', 0.0, 1.0),  # independent of the key
+        op('module.c["cmk"].aws_s3_bucket.this', 0.0, 1.0),
+        op('module.c["cmk"].aws_s3_bucket_server_side_encryption_configuration.this[0]', 12.0, 12.5),
+        op('module.c["cmk"].terraform_data.helper', 12.5, 14.0),  # ours: weighs nothing
+        op("aws_lambda_function.f", 1.0, 11.0),  # waited for the bucket it does not read: 1 + 10 < 12.5
+    ]
+    dependencies = {
+        'module.c["cmk"].aws_s3_bucket_server_side_encryption_configuration.this[0]': {
+            "module.k.aws_kms_key.this",
+            'module.c["cmk"].aws_s3_bucket.this',
+        },
+        'module.c["cmk"].terraform_data.helper': {
+            'module.c["cmk"].aws_s3_bucket_server_side_encryption_configuration.this'
+        },
+        "aws_lambda_function.f": {'module.b["s3"].aws_s3_bucket.this'},
+    }
+    path = bench.critical_path(operations, dependencies)
+    assert path is not None
+    assert [address for address, _, _ in path.chain] == [
+        "module.k.aws_kms_key.this",
+        'module.c["cmk"].aws_s3_bucket_server_side_encryption_configuration.this[0]',
+        'module.c["cmk"].terraform_data.helper',
+    ]
+    assert (path.walk_seconds, path.chain_seconds) == (14.0, 12.5)
+    assert path.ratio == pytest.approx(14.0 / 12.5)
+    assert path.chain[-1][2] is False  # the helper is flagged as ours
+    assert bench.critical_path([], dependencies) is None

@@ -3,11 +3,14 @@ provider can be had."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ssepatterns import stack
+from ssepatterns.envs import Backend, Env
 from ssepatterns.errors import ProjectError
 from ssepatterns.terraform import TerraformError
 
@@ -53,3 +56,52 @@ def test_no_mirror_and_no_registry_is_one_clear_error(monkeypatch):
         stack._ensure_init("local", tf, {"HOME": "/nonexistent"})
     assert "SSE_PATTERNS_PROVIDER_MIRROR" in str(caught.value) and "/opt/tf-plugins" in str(caught.value)
     assert tf.inits == [None]  # it did try the registry
+
+
+class _NoTerraform:
+    def state_pull(self) -> str:
+        raise AssertionError("the local backend's state is read from its file, not pulled")
+
+
+class _PullingTerraform:
+    def state_pull(self) -> str:
+        return "pulled"
+
+
+def test_the_local_backends_state_is_its_file_and_a_remote_one_is_pulled(tmp_path: Path) -> None:
+    env = Env(name="local", workdir=tmp_path, process_env={}, variables={"region": "us-east-1"})
+    assert stack.state_text(env, _NoTerraform()) == ""  # type: ignore[arg-type]  # before the first apply
+    (tmp_path / "terraform.tfstate").write_text('{"resources": []}')
+    assert stack.state_text(env, _NoTerraform()) == '{"resources": []}'  # type: ignore[arg-type]
+    remote = replace(env, backend=Backend(tmp_path / "settings.tfbackend", "key"))
+    assert stack.state_text(remote, _PullingTerraform()) == "pulled"  # type: ignore[arg-type]
+
+
+class _OutputsTerraform(_PullingTerraform):
+    workdir = Path(".")
+
+    def outputs(self) -> dict[str, object]:
+        return {"from": "terraform"}
+
+    def init(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+def test_outputs_come_from_the_local_state_file_unless_another_workspace_is_selected(tmp_path: Path) -> None:
+    env = Env(name="local", workdir=tmp_path, process_env={}, variables={"region": "us-east-1"})
+    assert stack.outputs(env, _NoTerraform()) == {}  # type: ignore[arg-type]  # nothing applied yet
+    state = {
+        "outputs": {
+            "region": {"value": "us-east-1", "type": "string"},
+            "k": {"value": "s", "sensitive": True},
+        }
+    }
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(state))
+    assert stack.outputs(env, _NoTerraform()) == {"region": "us-east-1", "k": "s"}  # type: ignore[arg-type]
+    (tmp_path / ".terraform").mkdir()
+    (tmp_path / ".terraform" / "environment").write_text("staging")
+    assert stack.state_text(env, _PullingTerraform()) == "pulled"  # type: ignore[arg-type]
+    (tmp_path / "terraform.tfstate").write_text("{broken")
+    (tmp_path / ".terraform" / "environment").write_text("default")
+    with pytest.raises(ProjectError, match="could not read the outputs in"):
+        stack.outputs(env, _NoTerraform())  # type: ignore[arg-type]

@@ -11,32 +11,40 @@ locals {
   # walkthrough). The key itself is created by AWS on first use, so it cannot be looked up here.
   aws_managed_s3_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:alias/aws/s3"
 
-  # One bucket per pattern. Only the SSE-C bucket accepts (and requires) SSE-C.
+  # One bucket per pattern. Only the SSE-C bucket accepts (and requires) SSE-C. A bucket whose
+  # encryption names the customer managed key says so (customer_managed_key) instead of holding the
+  # key's ARN: the ARN is known only once the key exists, and whatever reads this map would wait for
+  # it (the KMS key spends ~12 s in the provider's propagation waits).
   buckets = {
     sse_s3 = {
-      name               = "${local.global_name_prefix}-sse-s3"
-      default_encryption = { sse_algorithm = "AES256" }
-      sse_c              = "deny"
+      name                 = "${local.global_name_prefix}-sse-s3"
+      default_encryption   = { sse_algorithm = "AES256" }
+      customer_managed_key = false
+      sse_c                = "deny"
     }
     sse_kms_aws_managed = {
-      name               = "${local.global_name_prefix}-sse-kms-aws-managed"
-      default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = local.aws_managed_s3_key_alias_arn, aws_managed_key = true }
-      sse_c              = "deny"
+      name                 = "${local.global_name_prefix}-sse-kms-aws-managed"
+      default_encryption   = { sse_algorithm = "aws:kms", kms_key_arn = local.aws_managed_s3_key_alias_arn, aws_managed_key = true }
+      customer_managed_key = false
+      sse_c                = "deny"
     }
     sse_kms_cmk = {
-      name               = "${local.global_name_prefix}-sse-kms-cmk"
-      default_encryption = { sse_algorithm = "aws:kms", kms_key_arn = module.customer_managed_key.arn }
-      sse_c              = "deny"
+      name                 = "${local.global_name_prefix}-sse-kms-cmk"
+      default_encryption   = { sse_algorithm = "aws:kms" }
+      customer_managed_key = true
+      sse_c                = "deny"
     }
     dsse_kms = {
-      name               = "${local.global_name_prefix}-dsse-kms"
-      default_encryption = { sse_algorithm = "aws:kms:dsse", kms_key_arn = module.customer_managed_key.arn }
-      sse_c              = "deny"
+      name                 = "${local.global_name_prefix}-dsse-kms"
+      default_encryption   = { sse_algorithm = "aws:kms:dsse" }
+      customer_managed_key = true
+      sse_c                = "deny"
     }
     sse_c = {
-      name               = "${local.global_name_prefix}-sse-c"
-      default_encryption = null # as in the walkthrough: nothing of its own
-      sse_c              = "require"
+      name                 = "${local.global_name_prefix}-sse-c"
+      default_encryption   = null # as in the walkthrough: nothing of its own
+      customer_managed_key = false
+      sse_c                = "require"
     }
   }
 }
@@ -51,9 +59,13 @@ module "customer_managed_key" {
   tags                    = var.tags
 }
 
+# Two calls of one module, so that each bucket waits only for what it reads: the buckets of this
+# call start at once; those of the next get the key's ARN as an argument of their own, so there
+# only the encryption configuration, the policy that names the key and the helper after them wait
+# for the key (a module call's for_each and arguments are one node each in Terraform's graph).
 module "bucket" {
   source   = "../encrypted-bucket"
-  for_each = local.buckets
+  for_each = { for pattern, bucket in local.buckets : pattern => bucket if !bucket.customer_managed_key }
 
   bucket_name        = each.value.name
   default_encryption = each.value.default_encryption
@@ -64,6 +76,22 @@ module "bucket" {
   abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
 
   # The helper that sets BlockedEncryptionTypes acts as the provider's principal.
+  aws_profile     = var.aws_profile
+  assume_role_arn = var.assume_role_arn
+}
+
+module "customer_managed_key_bucket" {
+  source   = "../encrypted-bucket"
+  for_each = { for pattern, bucket in local.buckets : pattern => bucket if bucket.customer_managed_key }
+
+  bucket_name        = each.value.name
+  default_encryption = merge(each.value.default_encryption, { kms_key_arn = module.customer_managed_key.arn })
+  sse_c              = each.value.sse_c
+  force_destroy      = var.force_destroy
+  tags               = merge(var.tags, { "sse-pattern" = each.key })
+
+  abort_incomplete_multipart_upload_days = var.abort_incomplete_multipart_upload_days
+
   aws_profile     = var.aws_profile
   assume_role_arn = var.assume_role_arn
 }
@@ -87,8 +115,8 @@ module "sse_c_functions" {
   runtime                = var.lambda_runtime
   architecture           = var.lambda_architecture
   log_retention_in_days  = var.lambda_log_retention_in_days
-  # From the name, not from module.bucket: every bucket instance waits for the KMS key (the map of
-  # buckets holds its ARN), and creating the functions need not (they are not invoked during apply).
+  # From the name, not from module.bucket: its outputs wait for the bucket's policy and helper, and
+  # creating the functions need not (they are not invoked during apply).
   bucket_name             = local.buckets.sse_c.name
   bucket_arn              = "arn:${data.aws_partition.current.partition}:s3:::${local.buckets.sse_c.name}"
   object_key              = var.object_key

@@ -11,7 +11,7 @@ output "aws_managed_s3_key_alias_arn" {
 output "buckets" {
   description = "The buckets by pattern: name, ARN, default encryption and the SSE-C setting."
   value = {
-    for pattern, bucket in module.bucket : pattern => {
+    for pattern, bucket in merge(module.bucket, module.customer_managed_key_bucket) : pattern => {
       name                    = bucket.name
       arn                     = bucket.arn
       default_encryption      = bucket.default_encryption
