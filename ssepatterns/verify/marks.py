@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from ssepatterns.verify.report import NOT_APPLICABLE_PREFIX
 
 
-def check(id: str, pattern: str, expected: str) -> pytest.MarkDecorator:  # noqa: A002 - the report's field
-    """Mark a test as the check `id` of `pattern`, expecting `expected` (a report row)."""
+def check(id: str, pattern: str, expected: str | Callable[..., str]) -> pytest.MarkDecorator:  # noqa: A002
+    """Mark a test as the check `id` of `pattern`, expecting `expected` (a report row). In a parametrized
+    check each is formatted with the parameters ("{pattern}.x"), or `expected` is a function of them."""
     return pytest.mark.check(id=id, pattern=pattern, expected=expected)
 
 

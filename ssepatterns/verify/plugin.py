@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(id, pattern, expected): a verification check (report row)")
     config.addinivalue_line("markers", "runs_last: a check that changes the stack, run after all the others")
+    config.addinivalue_line("markers", "over_patterns(select): run once per deployed pattern select takes")
     config.stash[RESULTS] = []
 
 
@@ -109,9 +110,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         observed = item.stash.get(OBSERVED, "")
         if report.failed and not observed:
             observed = _failure_summary(report)
-    # A parametrized check fills its fields from its parameters: @check("{pattern}.x", "{pattern}", ...).
+    # A parametrized check fills its fields from its parameters: @check("{pattern}.x", "{pattern}", ...),
+    # or a field is a function of them.
     params = getattr(getattr(item, "callspec", None), "params", {})
-    fields = {name: str(marker.kwargs[name]).format(**params) for name in ("id", "pattern", "expected")}
+    fields = {
+        name: value(**params) if callable(value := marker.kwargs[name]) else str(value).format(**params)
+        for name in ("id", "pattern", "expected")
+    }
     item.config.stash[RESULTS].append(
         CheckResult(title=item.name, status=status, observed=observed, **fields)
     )

@@ -18,7 +18,9 @@ from .hcl import HclError
 from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
 
 SCOPES = ("all", "local", "aws")
-SECTIONS = ("counts", "values", "outputs", "configuration", "snapshot")
+SECTIONS = ("counts", "values", "each_bucket", "outputs", "configuration", "snapshot")
+# What an each_bucket block may select on: the fields of a pattern registry entry (outputs.buckets).
+REGISTRY_FIELDS = ("algorithm", "kms_key", "bucket_key", "sse_c")
 
 
 def inventory_files() -> list[Path]:
@@ -41,9 +43,68 @@ def inventory_mismatches(planned: PlannedEnv, path: Path) -> list[str]:
                 raise ValueError(
                     f"{path.name}: unknown section {scope}.{section} (one of {', '.join(SECTIONS)})"
                 )
-            expected = substitute(expectations, planned.facts, f"{path.name}: {scope}.{section}")
+            where = f"{path.name}: {scope}.{section}"
+            if section == "each_bucket":
+                found += [f"{path.name}: {line}" for line in _each_bucket(planned, expectations, where)]
+                continue
+            expected = substitute(expectations, {**planned.facts, **_registry_facts(planned)}, where)
             found += [f"{path.name}: {line}" for line in _section(planned, section, expected)]
     return found
+
+
+def registry(planned: PlannedEnv) -> dict[str, dict[str, Any]]:
+    """The pattern registry as the plan's outputs.buckets carries it (its fields are known at plan time)."""
+    return dict(planned.outputs.get("buckets") or {})
+
+
+def _registry_facts(planned: PlannedEnv) -> dict[str, Any]:
+    """Counts a `counts` section can name: {{patterns}}, {{patterns_with_default_encryption}}."""
+    entries = registry(planned).values()
+    return {
+        "patterns": len(entries),
+        "patterns_with_default_encryption": sum(entry.get("algorithm") is not None for entry in entries),
+    }
+
+
+def _each_bucket(planned: PlannedEnv, blocks: list[dict[str, Any]], where: str) -> list[str]:
+    """The blocks of an each_bucket section against every bucket of the registry: a block's `values`
+    (addresses relative to the bucket's module instance) apply to the patterns its `when` selects
+    (field: value, or field: [values]); placeholders {{pattern}}, {{pattern_<field>}} and
+    {{pattern_suffix}} are the pattern's own."""
+    found: list[str] = []
+    for key, entry in sorted(registry(planned).items()):
+        module = _bucket_module(planned, key)
+        if module is None:
+            found.append(
+                f'pattern {key}: no bucket module instance in the plan (no ...["{key}"].aws_s3_bucket.this)'
+            )
+            continue
+        facts = {**planned.facts, "pattern": key, "pattern_suffix": entry.get("suffix")}
+        facts.update({f"pattern_{field}": entry.get(field) for field in REGISTRY_FIELDS})
+        for number, block in enumerate(blocks, 1):
+            unknown = set(block) - {"when", "values"} | set(block.get("when", {})) - set(REGISTRY_FIELDS)
+            if unknown:
+                raise ValueError(
+                    f"{where}[{number}]: unknown keys {sorted(unknown)} (when: {', '.join(REGISTRY_FIELDS)})"
+                )
+            if not all(_selects(wanted, entry.get(field)) for field, wanted in block.get("when", {}).items()):
+                continue
+            values = substitute(block["values"], facts, f"{where}[{number}] of {key}")
+            found += _section(planned, "values", {f"{module}.{address}": v for address, v in values.items()})
+    return found
+
+
+def _selects(wanted: Any, value: Any) -> bool:
+    return value in wanted if isinstance(wanted, list) else value == wanted
+
+
+def _bucket_module(planned: PlannedEnv, key: str) -> str | None:
+    """The module instance that holds the pattern's bucket, whichever module call it is."""
+    suffix = f'["{key}"].aws_s3_bucket.this'
+    found = [
+        address[: -len(".aws_s3_bucket.this")] for address in planned.resources if address.endswith(suffix)
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _section(planned: PlannedEnv, section: str, expectations: dict[str, Any]) -> list[str]:
@@ -242,3 +303,24 @@ def _statement_sources(planned: PlannedEnv, module_key: str, name: str) -> dict[
     for dynamic in block.get('dynamic "statement"', []):
         statements += dynamic.get("content", [])
     return {s.get("sid", "").strip('"'): s.get("resources", "") for s in statements}
+
+
+# --------------------------------------------------------------------------- what waits for the key
+
+# The pattern registry and the buckets map are read by both bucket module calls (for_each): a reference
+# to the customer managed key there makes every bucket wait ~12 s for it (the provider's propagation
+# waits). The plan cannot show it (the values stay the same), so the source is read.
+KEY_FREE_LOCALS = ("patterns", "buckets")
+
+
+def ordering_findings(planned: PlannedEnv) -> list[str]:
+    locals_ = planned.snapshot("sse_patterns").get("locals", {})
+    found = []
+    for name in KEY_FREE_LOCALS:
+        if name not in locals_:
+            found.append(f"ordering: local.{name} of the sse-patterns module is gone")
+        elif "module.customer_managed_key" in str(locals_[name]):
+            found.append(
+                f"ordering: local.{name} reads the customer managed key: every bucket would wait for it"
+            )
+    return found

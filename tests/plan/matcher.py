@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,19 @@ def load(path: Path) -> Any:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
 
 
-def substitute(node: Any, facts: dict[str, str], where: str) -> Any:
-    """`node` with every {{name}} replaced by facts[name]; an unknown name is an error."""
+def substitute(node: Any, facts: Mapping[str, Any], where: str) -> Any:
+    """`node` with every {{name}} replaced by facts[name]; an unknown name is an error. A string that is
+    one placeholder and nothing else becomes the fact itself (a count, a bool, null), not its text."""
 
-    def text(value: str) -> str:
+    def text(value: str) -> Any:
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole and whole.group(1) in facts and not isinstance(facts[whole.group(1)], str):
+            return facts[whole.group(1)]
+
         def fact(match: re.Match[str]) -> str:
             if match.group(1) not in facts:
                 raise KeyError(f"{where}: unknown placeholder {match.group()} (facts: {', '.join(facts)})")
-            return facts[match.group(1)]
+            return str(facts[match.group(1)])
 
         return _PLACEHOLDER.sub(fact, value)
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from .checks import secret_findings
+from .checks import registry, secret_findings
 from .fixtures import EXAMPLES, PREFIX, PlannedEnvs, PlannedExamples
 from .matcher import UNKNOWN
 
 pytestmark = pytest.mark.plan
-
-PATTERN_SUFFIXES = ("sse-s3", "sse-kms-aws-managed", "sse-kms-cmk", "dsse-kms", "sse-c")
 
 
 def _managed_under(addresses: dict[str, list[str]], module: str) -> dict[str, list[str]]:
@@ -36,15 +34,18 @@ def test_complete_example_plans_the_aws_envs_module(
     assert {tuple(actions) for actions in example.values()} == {("create",)}
 
 
-def test_complete_example_names_buckets_by_account_and_region(planned_example: PlannedExamples) -> None:
+def test_complete_example_names_buckets_by_account_and_region(
+    planned: PlannedEnvs, planned_example: PlannedExamples
+) -> None:
     plan = planned_example["complete"]
+    suffixes = [entry["suffix"] for entry in registry(planned["aws"]).values()]  # the pattern registry
     names = {
         values["bucket"]
         for address, values in plan.resources.items()
         if address.endswith(".aws_s3_bucket.this")
     }
     infix = f"{plan.facts['account_id']}-{plan.facts['region']}"
-    assert names == {f"{PREFIX}-{infix}-{suffix}" for suffix in PATTERN_SUFFIXES}
+    assert suffixes and names == {f"{PREFIX}-{infix}-{suffix}" for suffix in suffixes}
 
 
 def test_single_bucket_example_has_the_guards_of_the_cmk_bucket(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .checks import inventory_files, inventory_mismatches
+from .checks import inventory_files, inventory_mismatches, ordering_findings
 from .fixtures import ENVS, PlannedEnvs
 
 pytestmark = pytest.mark.plan
@@ -28,3 +28,9 @@ def test_plan_only_creates(planned: PlannedEnvs, env: str) -> None:
         if actions not in (["create"], ["read"])
     }
     assert not others, f"unexpected actions in the {env} plan: {others}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_only_the_key_buckets_wait_for_the_key(planned: PlannedEnvs, env: str) -> None:
+    found = ordering_findings(planned[env])
+    assert not found, "\n".join(found)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from .checks import inventory_files, inventory_mismatches, secret_findings, wildcard_findings
+from .checks import (
+    inventory_files,
+    inventory_mismatches,
+    ordering_findings,
+    secret_findings,
+    wildcard_findings,
+)
 from .fixtures import PlannedEnv, mutations
 
 pytestmark = pytest.mark.plan
@@ -16,7 +22,7 @@ MUTATIONS = {mutation.name: mutation for mutation in mutations()}
 @pytest.fixture(scope="module")
 def mutant_findings(mutant: PlannedEnv) -> list[str]:
     found = [line for path in inventory_files() for line in inventory_mismatches(mutant, path)]
-    return found + secret_findings(mutant) + wildcard_findings(mutant)
+    return found + secret_findings(mutant) + wildcard_findings(mutant) + ordering_findings(mutant)
 
 
 @pytest.mark.parametrize("name", list(MUTATIONS))

@@ -14,6 +14,7 @@ import pytest
 
 from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
+from ssepatterns.verify import patterns
 from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
     TARGET,
     live_printer,
@@ -28,21 +29,43 @@ from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and f
 )
 from ssepatterns.verify.target import Target, open_target
 
+PATTERNS = pytest.StashKey[list[patterns.Pattern]]()
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "shared"))
+
+
+def _target(config: pytest.Config) -> Target:
+    """The stack under test, opened once: at collection (the patterns to check) or by the fixture."""
+    if TARGET not in config.stash:
+        try:
+            spec_file = config.getoption("--sse-target")
+            spec = json.loads(Path(spec_file).read_text(encoding="utf-8")) if spec_file else None
+            env = from_spec(spec) if spec else resolve(config.getoption("--sse-env"))
+            # ./inv verify passes the outputs it read; run alone, the suite reads them itself.
+            outputs = spec.get("outputs") if spec else None
+            opened = open_target(env, out=live_printer(config), outputs=outputs)
+            config.stash[PATTERNS] = patterns.deployed(opened.outputs)
+        except ProjectError as error:
+            pytest.exit(f"cannot verify: {error}", returncode=2)
+        config.stash[TARGET] = opened
+    return config.stash[TARGET]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A check marked over_patterns runs once per deployed pattern it selects (verify.patterns)."""
+    marker = metafunc.definition.get_closest_marker("over_patterns")
+    if marker is None:
+        return
+    _target(metafunc.config)
+    chosen = [pattern for pattern in metafunc.config.stash[PATTERNS] if marker.args[0](pattern)]
+    if not chosen:  # an empty parameter set would be a skip, and a skipped check has not passed
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: no deployed pattern is one it checks")
+    metafunc.parametrize("pattern", chosen, ids=[pattern.id for pattern in chosen])
 
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
-    try:
-        spec_file = request.config.getoption("--sse-target")
-        spec = json.loads(Path(spec_file).read_text(encoding="utf-8")) if spec_file else None
-        env = from_spec(spec) if spec else resolve(request.config.getoption("--sse-env"))
-        # ./inv verify passes the outputs it read; run alone, the suite reads them itself.
-        outputs = spec.get("outputs") if spec else None
-        opened = open_target(env, out=live_printer(request.config), outputs=outputs)
-    except ProjectError as error:
-        pytest.exit(f"cannot verify: {error}", returncode=2)
-    request.config.stash[TARGET] = opened
+    opened = _target(request.config)
     yield opened
     opened.close()
 

@@ -13,6 +13,7 @@ import pytest
 
 from ssepatterns.verify.marks import check, not_applicable
 from ssepatterns.verify.observe import bucket_default, round_trip
+from ssepatterns.verify.patterns import Pattern, over_patterns
 
 BODY = b"default encryption check\n"
 BUCKET_SETTINGS = "the bucket settings"
@@ -34,21 +35,6 @@ def dsse_on_put_and_head(observed: str) -> bool:
     return algorithms == ["aws:kms:dsse", "aws:kms:dsse"] and observed.endswith("body equal")
 
 
-@check("sse-s3.default-upload", "sse-s3", expected_round_trip("AES256"))
-def test_sse_s3_default_upload(verify, target, s3, buckets, run_prefix):
-    expected = expected_round_trip("AES256")
-    observed = verify.observe(
-        default_round_trip(target, s3, buckets["sse_s3"], f"{run_prefix}default.txt", expected.__eq__)
-    )
-    assert observed == expected
-
-
-@check("sse-s3.bucket-config", "sse-s3", "AES256, bucket key off")
-def test_sse_s3_bucket_config(verify, s3, buckets):
-    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_s3"])))
-    assert observed == "AES256, bucket key off"
-
-
 @pytest.fixture(scope="module")
 def aws_managed_key(target, outputs) -> tuple[str, str]:
     """(what S3 should report as the key, how we know). On AWS the alias resolves to the key's ARN;
@@ -60,88 +46,90 @@ def aws_managed_key(target, outputs) -> tuple[str, str]:
     return kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"], "AWS: alias/aws/s3 resolved"
 
 
-@check(
-    "sse-kms-aws-managed.default-upload",
-    "sse-kms-aws-managed",
-    "aws:kms with the account's aws/s3 key (AWS: key ARN from describe-key; emulator: the alias ARN)",
-)
-def test_sse_kms_aws_managed_default_upload(verify, target, s3, buckets, run_prefix, aws_managed_key):
-    key, how = aws_managed_key
-    expected = expected_round_trip(f"aws:kms {key}")
-    bucket = buckets["sse_kms_aws_managed"]
-    observed = default_round_trip(target, s3, bucket, f"{run_prefix}default.txt", expected.__eq__)
-    verify.observe(f"{observed} ({how})")
-    assert observed == expected
+def default_upload_expected(pattern: Pattern) -> str:
+    """The report's expectation for an upload without headers, by the kind of pattern."""
+    if pattern.algorithm == "aws:kms:dsse":
+        return "aws:kms:dsse on PUT and HEAD; body read back equal"
+    if pattern.kms_key == "aws_managed":
+        return (
+            "aws:kms with the account's aws/s3 key (AWS: key ARN from describe-key; emulator: the alias ARN)"
+        )
+    if pattern.kms_key == "customer_managed":
+        return "aws:kms with exactly the CMK's ARN"
+    return expected_round_trip(str(pattern.algorithm))
 
 
-@check(
-    "sse-kms-aws-managed.bucket-config", "sse-kms-aws-managed", "aws:kms <alias/aws/s3 ARN>, bucket key off"
-)
-def test_sse_kms_aws_managed_bucket_config(verify, s3, buckets, outputs):
-    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_kms_aws_managed"])))
-    assert observed == f"aws:kms {outputs['aws_managed_s3_key_alias_arn']}, bucket key off"
+@over_patterns(lambda pattern: pattern.algorithm is not None)
+@check("{pattern}.default-upload", "{pattern}", default_upload_expected)
+def test_default_upload(verify, target, s3, outputs, run_prefix, aws_managed_key, pattern):
+    key = f"{run_prefix}default.txt"
+    if pattern.algorithm == "aws:kms:dsse":
+        observed = verify.observe(default_round_trip(target, s3, pattern.bucket, key, dsse_on_put_and_head))
+        # The key is checked separately: MiniStack does not report one for DSSE.
+        assert dsse_on_put_and_head(observed), observed
+        return
+    if pattern.kms_key == "aws_managed":
+        arn, how = aws_managed_key
+        wanted = expected_round_trip(f"aws:kms {arn}")
+        observed = default_round_trip(target, s3, pattern.bucket, key, wanted.__eq__)
+        verify.observe(f"{observed} ({how})")
+    else:
+        arn = pattern.key_arn(outputs)
+        wanted = expected_round_trip(f"{pattern.algorithm} {arn}" if arn else str(pattern.algorithm))
+        observed = verify.observe(default_round_trip(target, s3, pattern.bucket, key, wanted.__eq__))
+    assert observed == wanted
 
 
-@check("sse-kms-cmk.default-upload", "sse-kms-cmk", "aws:kms with exactly the CMK's ARN")
-def test_sse_kms_cmk_default_upload(verify, target, s3, buckets, outputs, run_prefix):
-    expected = expected_round_trip(f"aws:kms {outputs['customer_managed_key']['arn']}")
-    observed = verify.observe(
-        default_round_trip(target, s3, buckets["sse_kms_cmk"], f"{run_prefix}default.txt", expected.__eq__)
-    )
-    assert observed == expected
-
-
-@check("sse-kms-cmk.bucket-config", "sse-kms-cmk", "aws:kms <CMK ARN>, bucket key off")
-def test_sse_kms_cmk_bucket_config(verify, s3, buckets, outputs):
-    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["sse_kms_cmk"])))
-    assert observed == f"aws:kms {outputs['customer_managed_key']['arn']}, bucket key off"
-
-
-@check("dsse-kms.default-upload", "dsse-kms", "aws:kms:dsse on PUT and HEAD; body read back equal")
-def test_dsse_kms_default_upload(verify, target, s3, buckets, run_prefix):
-    observed = verify.observe(
-        default_round_trip(target, s3, buckets["dsse_kms"], f"{run_prefix}default.txt", dsse_on_put_and_head)
-    )
-    # The key is checked separately: MiniStack does not report one for DSSE.
-    assert dsse_on_put_and_head(observed), observed
-
-
-@check("dsse-kms.default-upload-key", "dsse-kms", "aws:kms:dsse with exactly the CMK's ARN")
-def test_dsse_kms_default_upload_key(verify, target, s3, buckets, outputs, run_prefix):
+@over_patterns(lambda pattern: pattern.algorithm == "aws:kms:dsse")
+@check("{pattern}.default-upload-key", "{pattern}", "aws:kms:dsse with exactly the CMK's ARN")
+def test_dsse_default_upload_key(verify, target, s3, outputs, run_prefix, pattern):
     if target.on_emulator:
         not_applicable("MiniStack reports no KMS key id for DSSE-KMS objects")
-    expected = expected_round_trip(f"aws:kms:dsse {outputs['customer_managed_key']['arn']}")
+    expected = expected_round_trip(f"aws:kms:dsse {pattern.key_arn(outputs)}")
     observed = verify.observe(
-        default_round_trip(target, s3, buckets["dsse_kms"], f"{run_prefix}default-key.txt", expected.__eq__)
+        default_round_trip(target, s3, pattern.bucket, f"{run_prefix}default-key.txt", expected.__eq__)
     )
     assert observed == expected
 
 
-@check("dsse-kms.bucket-config", "dsse-kms", "aws:kms:dsse <CMK ARN>, bucket key off")
-def test_dsse_kms_bucket_config(verify, s3, buckets, outputs):
-    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=buckets["dsse_kms"])))
-    assert observed == f"aws:kms:dsse {outputs['customer_managed_key']['arn']}, bucket key off"
+@over_patterns(lambda pattern: pattern.bucket_key)
+@check("{pattern}.bucket-key-on-objects", "{pattern}", "upload without headers: HEAD says BucketKeyEnabled")
+def test_bucket_key_is_used_for_objects(verify, target, s3, run_prefix, pattern):
+    if target.on_emulator:
+        not_applicable("MiniStack does not return x-amz-server-side-encryption-bucket-key-enabled")
+    key = f"{run_prefix}bucket-key.txt"
+
+    def head() -> str:
+        s3.put_object(Bucket=pattern.bucket, Key=key, Body=BODY)
+        enabled = s3.head_object(Bucket=pattern.bucket, Key=key).get("BucketKeyEnabled")
+        return "HEAD says BucketKeyEnabled" if enabled else "HEAD says no Bucket Key"
+
+    expected = "HEAD says BucketKeyEnabled"
+    observed = verify.observe(
+        target.propagation.until(head, expected.__eq__, BUCKET_SETTINGS, f"s3:PutObject {pattern.bucket}")
+    )
+    assert observed == expected
 
 
-@pytest.mark.parametrize(
-    ("pattern", "blocked"),
-    [
-        ("sse-s3", "SSE-C"),
-        ("sse-kms-aws-managed", "SSE-C"),
-        ("sse-kms-cmk", "SSE-C"),
-        ("dsse-kms", "SSE-C"),
-        ("sse-c", "NONE"),
-    ],
-)
-@check("{pattern}.sse-c-block-setting", "{pattern}", "BlockedEncryptionTypes = {blocked}")
-def test_sse_c_block_setting(verify, s3, buckets, pattern, blocked):
-    config = s3.get_bucket_encryption(Bucket=buckets[pattern.replace("-", "_")])
+@over_patterns(lambda pattern: pattern.algorithm is not None)
+@check("{pattern}.bucket-config", "{pattern}", "{pattern.configured}")
+def test_bucket_config(verify, s3, outputs, pattern):
+    observed = verify.observe(bucket_default(s3.get_bucket_encryption(Bucket=pattern.bucket)))
+    arn = pattern.key_arn(outputs)
+    on = "on" if pattern.bucket_key else "off"
+    assert observed == f"{pattern.algorithm}{' ' + arn if arn else ''}, bucket key {on}"
+
+
+@over_patterns(lambda pattern: True)
+@check("{pattern}.sse-c-block-setting", "{pattern}", "BlockedEncryptionTypes = {pattern.blocked}")
+def test_sse_c_block_setting(verify, s3, pattern):
+    config = s3.get_bucket_encryption(Bucket=pattern.bucket)
     rules = config["ServerSideEncryptionConfiguration"]["Rules"]
     types = sorted(
         {t for rule in rules for t in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", [])}
     )
     observed = verify.observe(f"BlockedEncryptionTypes = {', '.join(types) or 'absent'}")
-    assert observed == f"BlockedEncryptionTypes = {blocked}"
+    assert observed == f"BlockedEncryptionTypes = {pattern.blocked}"
 
 
 @check(

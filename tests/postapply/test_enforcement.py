@@ -22,28 +22,10 @@ from ssepatterns.verify.observe import (
     deny_sse_c_statement,
     statement_summary,
 )
+from ssepatterns.verify.patterns import over_patterns
 
 BUCKET_SETTINGS = "the bucket settings"
 BODY = b"enforcement check\n"
-
-# pattern -> (its algorithm, another algorithm to ask for)
-ALGORITHMS = {
-    "sse-s3": ("AES256", "aws:kms"),
-    "sse-kms-aws-managed": ("aws:kms", "AES256"),
-    "sse-kms-cmk": ("aws:kms", "AES256"),
-    "dsse-kms": ("aws:kms:dsse", "aws:kms"),
-}
-KMS_PATTERNS = ["sse-kms-aws-managed", "sse-kms-cmk", "dsse-kms"]
-
-
-def bucket_of(buckets: dict[str, str], pattern: str) -> str:
-    return buckets[pattern.replace("-", "_")]
-
-
-def bucket_key_arn(outputs, pattern: str) -> str:
-    if pattern == "sse-kms-aws-managed":
-        return outputs["aws_managed_s3_key_alias_arn"]
-    return outputs["customer_managed_key"]["arn"]
 
 
 @pytest.fixture(scope="module")
@@ -73,67 +55,64 @@ def put_allowed(target, s3, bucket: str, key: str, **headers) -> str:
     )
 
 
-@pytest.mark.parametrize("pattern", list(ALGORITHMS))
+@over_patterns(lambda pattern: pattern.algorithm is not None)
 @check("{pattern}.other-algorithm-denied", "{pattern}", DENIED)
-def test_other_algorithm_is_denied(verify, target, s3, buckets, run_prefix, pattern):
-    other = ALGORITHMS[pattern][1]
-    bucket = bucket_of(buckets, pattern)
-    observed = put_denied(target, s3, bucket, f"{run_prefix}other-alg.txt", ServerSideEncryption=other)
+def test_other_algorithm_is_denied(verify, target, s3, run_prefix, pattern):
+    headers = {"ServerSideEncryption": pattern.other_algorithm}
+    observed = put_denied(target, s3, pattern.bucket, f"{run_prefix}other-alg.txt", **headers)
     assert verify.observe(observed) == DENIED
 
 
-@pytest.mark.parametrize("pattern", KMS_PATTERNS)
+@over_patterns(lambda pattern: pattern.kms_key is not None)
 @check("{pattern}.other-kms-key-denied", "{pattern}", DENIED)
-def test_other_kms_key_is_denied(verify, target, s3, buckets, run_prefix, other_key_arn, pattern):
-    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0], "SSEKMSKeyId": other_key_arn}
-    observed = put_denied(target, s3, bucket_of(buckets, pattern), f"{run_prefix}other-key.txt", **headers)
+def test_other_kms_key_is_denied(verify, target, s3, run_prefix, other_key_arn, pattern):
+    headers = {"ServerSideEncryption": pattern.algorithm, "SSEKMSKeyId": other_key_arn}
+    observed = put_denied(target, s3, pattern.bucket, f"{run_prefix}other-key.txt", **headers)
     assert verify.observe(observed) == DENIED
 
 
-@pytest.mark.parametrize("pattern", ["sse-kms-cmk", "dsse-kms"])
+@over_patterns(lambda pattern: pattern.kms_key == "customer_managed")
 @check("{pattern}.kms-without-key-id-denied", "{pattern}", DENIED + " (S3 would use aws/s3, not the CMK)")
-def test_kms_header_without_key_id_is_denied(verify, target, s3, buckets, run_prefix, pattern):
-    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
-    observed = put_denied(target, s3, bucket_of(buckets, pattern), f"{run_prefix}no-key-id.txt", **headers)
+def test_kms_header_without_key_id_is_denied(verify, target, s3, run_prefix, pattern):
+    headers = {"ServerSideEncryption": pattern.algorithm}
+    observed = put_denied(target, s3, pattern.bucket, f"{run_prefix}no-key-id.txt", **headers)
     assert verify.observe(observed) == DENIED
 
 
-@pytest.mark.parametrize("pattern", list(ALGORITHMS))
+@over_patterns(lambda pattern: pattern.sse_c == "deny")
 @check(
     "{pattern}.sse-c-upload-denied",
     "{pattern}",
     f"{DENIED}; bucket policy read back: {statement_summary(deny_sse_c_statement('<bucket ARN>'))}",
 )
-def test_sse_c_upload_is_denied_on_other_buckets(
-    verify, target, s3, buckets, outputs, run_prefix, sse_c_key, pattern
-):
+def test_sse_c_upload_is_denied_on_other_buckets(verify, target, s3, run_prefix, sse_c_key, pattern):
     """On AWS, S3's own SSE-C block (BlockedEncryptionTypes = SSE-C) refuses the same upload with the
     same 403, so the refusal alone does not show the policy's deny: the policy is read back too (as
     the principal under test) and must hold the deny statement, on every env."""
-    bucket = bucket_of(buckets, pattern)
-    refused = put_denied(target, s3, bucket, f"{run_prefix}sse-c.txt", **sse_c_params(sse_c_key))
+    refused = put_denied(target, s3, pattern.bucket, f"{run_prefix}sse-c.txt", **sse_c_params(sse_c_key))
     statement = target.propagation.until(
-        lambda: bucket_policy_statement(s3, bucket, DENY_SSE_C_SID),
+        lambda: bucket_policy_statement(s3, pattern.bucket, DENY_SSE_C_SID),
         lambda seen: not seen.startswith("no bucket policy"),
         BUCKET_SETTINGS,
-        f"s3:GetBucketPolicy {bucket}",
+        f"s3:GetBucketPolicy {pattern.bucket}",
     )
     observed = verify.observe(f"{refused}; bucket policy read back: {statement}")
-    expected = statement_summary(deny_sse_c_statement(outputs["buckets"][pattern.replace("-", "_")]["arn"]))
+    expected = statement_summary(deny_sse_c_statement(pattern.arn))
     assert observed == f"{DENIED}; bucket policy read back: {expected}"
 
 
-@pytest.mark.parametrize("pattern", list(ALGORITHMS))
+@over_patterns(lambda pattern: pattern.algorithm is not None)
 @check(
     "{pattern}.matching-headers-allowed",
     "{pattern}",
     OK + " (the bucket's own algorithm and key, named explicitly)",
 )
-def test_matching_headers_are_allowed(verify, target, s3, buckets, outputs, run_prefix, pattern):
-    if pattern == "dsse-kms" and target.on_emulator:
+def test_matching_headers_are_allowed(verify, target, s3, outputs, run_prefix, pattern):
+    if pattern.algorithm == "aws:kms:dsse" and target.on_emulator:
         not_applicable("MiniStack rejects an aws:kms:dsse request header (400 InvalidArgument)")
-    headers = {"ServerSideEncryption": ALGORITHMS[pattern][0]}
-    if pattern in KMS_PATTERNS:
-        headers["SSEKMSKeyId"] = bucket_key_arn(outputs, pattern)
-    observed = put_allowed(target, s3, bucket_of(buckets, pattern), f"{run_prefix}explicit.txt", **headers)
+    headers = {"ServerSideEncryption": pattern.algorithm}
+    arn = pattern.key_arn(outputs)
+    if arn:
+        headers["SSEKMSKeyId"] = arn
+    observed = put_allowed(target, s3, pattern.bucket, f"{run_prefix}explicit.txt", **headers)
     assert verify.observe(observed) == OK

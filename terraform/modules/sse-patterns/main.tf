@@ -11,40 +11,83 @@ locals {
   # walkthrough). The key itself is created by AWS on first use, so it cannot be looked up here.
   aws_managed_s3_key_alias_arn = "arn:${data.aws_partition.current.partition}:kms:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:alias/aws/s3"
 
-  # One bucket per pattern. Only the SSE-C bucket accepts (and requires) SSE-C. A bucket whose
-  # encryption names the customer managed key says so (customer_managed_key) instead of holding the
-  # key's ARN: the ARN is known only once the key exists, and whatever reads this map would wait for
-  # it (the KMS key spends ~12 s in the provider's propagation waits).
-  buckets = {
+  # The pattern registry: one entry per bucket, and the one place a pattern is declared. The buckets,
+  # their guards, the outputs, the checks after apply, the plan expectations, the prefix-length
+  # validation and the README's table of patterns all follow from it.
+  #   suffix      the bucket is <prefix>[-<infix>]-<suffix>
+  #   algorithm   its default encryption (AES256, aws:kms, aws:kms:dsse), or null: none of its own
+  #   kms_key     "aws_managed" (aws/s3, by its alias ARN), "customer_managed" (this module's key), or null
+  #   bucket_key  an S3 Bucket Key for SSE-KMS (fewer KMS requests)
+  #   sse_c       "require" (SSE-C only, and unblocked) or "deny"
+  #   title       the pattern in one line, for the README
+  # A customer managed key's bucket says so instead of holding the key's ARN: the ARN is known only
+  # once the key exists, and whatever read it here would wait for it (~12 s of the provider's
+  # propagation waits). Its module call below passes the ARN.
+  patterns = {
     sse_s3 = {
-      name                 = "${local.global_name_prefix}-sse-s3"
-      default_encryption   = { sse_algorithm = "AES256" }
-      customer_managed_key = false
-      sse_c                = "deny"
+      suffix     = "sse-s3"
+      algorithm  = "AES256"
+      kms_key    = null
+      bucket_key = false
+      sse_c      = "deny"
+      title      = "SSE-S3 (`AES256`)"
     }
     sse_kms_aws_managed = {
-      name                 = "${local.global_name_prefix}-sse-kms-aws-managed"
-      default_encryption   = { sse_algorithm = "aws:kms", kms_key_arn = local.aws_managed_s3_key_alias_arn, aws_managed_key = true }
-      customer_managed_key = false
-      sse_c                = "deny"
+      suffix     = "sse-kms-aws-managed"
+      algorithm  = "aws:kms"
+      kms_key    = "aws_managed"
+      bucket_key = false
+      sse_c      = "deny"
+      title      = "SSE-KMS with the AWS managed key `aws/s3`"
     }
     sse_kms_cmk = {
-      name                 = "${local.global_name_prefix}-sse-kms-cmk"
-      default_encryption   = { sse_algorithm = "aws:kms" }
-      customer_managed_key = true
-      sse_c                = "deny"
+      suffix     = "sse-kms-cmk"
+      algorithm  = "aws:kms"
+      kms_key    = "customer_managed"
+      bucket_key = false
+      sse_c      = "deny"
+      title      = "SSE-KMS with the customer managed key"
+    }
+    sse_kms_bucket_key = {
+      suffix     = "sse-kms-bucket-key"
+      algorithm  = "aws:kms"
+      kms_key    = "customer_managed"
+      bucket_key = true
+      sse_c      = "deny"
+      title      = "SSE-KMS with the customer managed key and an S3 Bucket Key (not in the walkthrough; AWS's recommendation: up to 99% fewer KMS requests)"
     }
     dsse_kms = {
-      name                 = "${local.global_name_prefix}-dsse-kms"
-      default_encryption   = { sse_algorithm = "aws:kms:dsse" }
-      customer_managed_key = true
-      sse_c                = "deny"
+      suffix     = "dsse-kms"
+      algorithm  = "aws:kms:dsse"
+      kms_key    = "customer_managed"
+      bucket_key = false
+      sse_c      = "deny"
+      title      = "DSSE-KMS (`aws:kms:dsse`, not in the walkthrough) with the customer managed key"
     }
     sse_c = {
-      name                 = "${local.global_name_prefix}-sse-c"
-      default_encryption   = null # as in the walkthrough: nothing of its own
-      customer_managed_key = false
-      sse_c                = "require"
+      suffix     = "sse-c"
+      algorithm  = null # as in the walkthrough: nothing of its own
+      kms_key    = null
+      bucket_key = false
+      sse_c      = "require"
+      title      = "none of its own, as in the walkthrough (S3 applies SSE-S3)"
+    }
+  }
+
+  # The longest suffix sets how long the prefix may be (variables.tf).
+  longest_bucket_suffix = max([for pattern in values(local.patterns) : length(pattern.suffix)]...)
+
+  buckets = {
+    for key, pattern in local.patterns : key => {
+      name = "${local.global_name_prefix}-${pattern.suffix}"
+      default_encryption = pattern.algorithm == null ? null : {
+        sse_algorithm      = pattern.algorithm
+        kms_key_arn        = pattern.kms_key == "aws_managed" ? local.aws_managed_s3_key_alias_arn : null
+        aws_managed_key    = pattern.kms_key == "aws_managed"
+        bucket_key_enabled = pattern.bucket_key
+      }
+      customer_managed_key = pattern.kms_key == "customer_managed"
+      sse_c                = pattern.sse_c
     }
   }
 }

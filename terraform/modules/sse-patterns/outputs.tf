@@ -9,15 +9,14 @@ output "aws_managed_s3_key_alias_arn" {
 }
 
 output "buckets" {
-  description = "The buckets by pattern: name, ARN, default encryption and the SSE-C setting."
+  description = "The buckets by pattern: name, ARN, default encryption and the SSE-C setting as configured, and the pattern's registry entry (algorithm, kms_key, bucket_key, sse_c, suffix, title) that the checks after apply are driven by."
   value = {
-    for pattern, bucket in merge(module.bucket, module.customer_managed_key_bucket) : pattern => {
+    for pattern, bucket in merge(module.bucket, module.customer_managed_key_bucket) : pattern => merge(local.patterns[pattern], {
       name                    = bucket.name
       arn                     = bucket.arn
       default_encryption      = bucket.default_encryption
       blocked_encryption_type = bucket.blocked_encryption_type
-      sse_c                   = local.buckets[pattern].sse_c
-    }
+    })
   }
 }
 

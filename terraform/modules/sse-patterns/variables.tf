@@ -81,10 +81,11 @@ variable "prefix" {
     error_message = "prefix must not begin or end with a hyphen (S3 bucket names begin and end with a letter or digit)."
   }
   validation {
-    # The longest global name is the bucket <prefix>[-<infix>]-sse-kms-aws-managed: 20 characters after
-    # the prefix and infix, of S3's 63 (the role, <prefix>[-<infix>]-function-role, has 14 of IAM's 64).
-    condition     = length(var.prefix) + (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1) + 20 <= 63
-    error_message = "prefix is too long: the longest bucket name, <prefix>${var.global_name_infix == "" ? "" : "-${var.global_name_infix}"}-sse-kms-aws-managed, must fit in S3's limit of 63 characters, so with this ${var.global_name_infix == "" ? "configuration" : "infix (${length(var.global_name_infix)} characters)"} prefix may have at most ${63 - 20 - (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1)} characters, and has ${length(var.prefix)}."
+    # The longest global name is a bucket, <prefix>[-<infix>]-<the longest suffix of the pattern
+    # registry, local.patterns in main.tf>, of S3's 63 characters (the role,
+    # <prefix>[-<infix>]-function-role, has 14 of IAM's 64).
+    condition     = length(var.prefix) + (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1) + 1 + local.longest_bucket_suffix <= 63
+    error_message = "prefix is too long: the longest bucket name, <prefix>${var.global_name_infix == "" ? "" : "-${var.global_name_infix}"}-${[for pattern in values(local.patterns) : pattern.suffix if length(pattern.suffix) == local.longest_bucket_suffix][0]}, must fit in S3's limit of 63 characters, so with this ${var.global_name_infix == "" ? "configuration" : "infix (${length(var.global_name_infix)} characters)"} prefix may have at most ${63 - 1 - local.longest_bucket_suffix - (var.global_name_infix == "" ? 0 : length(var.global_name_infix) + 1)} characters, and has ${length(var.prefix)}."
   }
   validation {
     condition     = !startswith(var.prefix, "xn--") && !startswith(var.prefix, "sthree-") && !startswith(var.prefix, "amzn-s3-demo-")
