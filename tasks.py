@@ -386,10 +386,14 @@ def _pytest(c: Context, *args: str) -> None:
 @task
 @user_errors
 def lint(c: Context) -> None:
-    """Python lint and format check (ruff), Terraform format check, module README tables current,
-    the GitHub workflows (actionlint, zizmor --offline)."""
+    """Python lint and format check (ruff), type check (mypy, strict), Terraform format check, module
+    README tables current, the GitHub workflows (actionlint, zizmor --offline)."""
     c.run(f"{sys.executable} -m ruff check {REPO_ROOT}", echo=True)
     c.run(f"{sys.executable} -m ruff format --check {REPO_ROOT}", echo=True)
+    with step("mypy (strict): ssepatterns/, tasks.py, lambda_src/"), c.cd(str(REPO_ROOT)):
+        # the paths and flags are [tool.mypy] in pyproject.toml, relative to the repository root
+        if c.run(f"{sys.executable} -m mypy", echo=True, warn=True, pty=False).exited != 0:
+            raise ProjectError("mypy found type errors (listed above)")
     unformatted = stack.terraform_fmt_check()
     if unformatted:
         raise ProjectError(f"terraform fmt would change: {', '.join(unformatted)} (run ./inv fmt)")
@@ -522,7 +526,8 @@ ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")
 ns.add_task(test_plan, "test-plan")
-ns.add_task(test_e2e, "test-e2e")
+# invoke annotates task() as returning a bare Callable; a bare @task does return a Task.
+ns.add_task(test_e2e, "test-e2e")  # type: ignore[arg-type]
 ns.add_task(test_faults, "test-faults")
 ns.add_collection(
     Collection(

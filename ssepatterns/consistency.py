@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from botocore.exceptions import ClientError
 
@@ -140,7 +140,7 @@ class Propagation:
         try:
             return self.retry(attempt, lambda e: isinstance(e, NotYet) or is_transient(e), what, action)
         except NotYet as unsettled:
-            return unsettled.value
+            return cast(T, unsettled.value)  # attempt() raised it with the last observe() result
 
 
 def retry(

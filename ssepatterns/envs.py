@@ -115,7 +115,8 @@ class Env:
 
     @property
     def region(self) -> str:
-        return self.variables["region"]
+        region: str = self.variables["region"]
+        return region
 
     @property
     def plan_file(self) -> Path:

@@ -7,6 +7,7 @@ deletion counts as gone; any other key state is a leftover.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -38,7 +39,7 @@ def find_leftovers(outputs: Mapping[str, Any], client: ClientFactory) -> list[st
     )
     found: list[str] = []
     for bucket in outputs["buckets"].values():
-        if _exists(lambda name=bucket["name"]: s3.head_bucket(Bucket=name)):
+        if _exists(functools.partial(s3.head_bucket, Bucket=bucket["name"])):
             found.append(f"bucket {bucket['name']}")
 
     key = outputs["customer_managed_key"]
@@ -66,7 +67,7 @@ def find_leftovers(outputs: Mapping[str, Any], client: ClientFactory) -> list[st
 
     functions = outputs["functions"]
     for name in (functions["upload"], functions["download"]):
-        if _exists(lambda name=name: lambdas.get_function(FunctionName=name)):
+        if _exists(functools.partial(lambdas.get_function, FunctionName=name)):
             found.append(f"Lambda function {name}")
     if _exists(lambda: iam.get_role(RoleName=functions["role_name"])):
         found.append(f"IAM role {functions['role_name']}")

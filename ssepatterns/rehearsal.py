@@ -249,7 +249,8 @@ def _verify(env: Env, report: Path, record: dict[str, Any]) -> dict[str, int]:
     except ProjectError:
         record[env.region] = verification.summary_of(report)
         raise
-    return record[env.region]
+    summary: dict[str, int] = record[env.region]
+    return summary
 
 
 def run(report_path: Path, keep: bool = False) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def _sts_audience(region: str) -> str:
     import botocore.session
 
     resolver = botocore.session.get_session().get_component("endpoint_resolver")
-    return "sts." + resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+    dns_suffix: str = resolver.get_partition_dns_suffix(resolver.get_partition_for_region(region))
+    return "sts." + dns_suffix
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,10 @@ def github_oidc_credentials(
     )
 
     def assume(token: GitHubToken) -> dict[str, Any]:
-        return sts.assume_role_with_web_identity(
+        credentials: dict[str, Any] = sts.assume_role_with_web_identity(
             RoleArn=role_arn, RoleSessionName="github-actions", WebIdentityToken=token.encoded()
         )["Credentials"]
+        return credentials
 
     try:
         record["refused"] = {}

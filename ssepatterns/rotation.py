@@ -84,7 +84,8 @@ class Summary:
 
 
 def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+    code: str = error.response.get("Error", {}).get("Code", "")
+    return code
 
 
 class Rotation:
@@ -135,7 +136,8 @@ class Rotation:
         response = self.secrets.put_secret_value(
             SecretId=self.secret_arn, SecretString=password, VersionStages=[CURRENT]
         )
-        return response["VersionId"]
+        version_id: str = response["VersionId"]
+        return version_id
 
     # --- the lock -------------------------------------------------------------------------------
 
@@ -209,7 +211,7 @@ class Rotation:
 
     # --- the objects ------------------------------------------------------------------------------
 
-    def objects(self) -> Iterator[dict]:
+    def objects(self) -> Iterator[dict[str, Any]]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
             for obj in page.get("Contents", []):
                 if not obj["Key"].startswith(LOCK_PREFIX):
@@ -241,7 +243,7 @@ class Rotation:
                     raise
         return None
 
-    def reencrypt(self, obj: dict, source_version: str, target_version: str) -> None:
+    def reencrypt(self, obj: dict[str, Any], source_version: str, target_version: str) -> None:
         key = obj["Key"]
         self.s3.copy_object(
             Bucket=self.bucket,

@@ -111,7 +111,8 @@ _LOCK_INFO = re.compile(r"^\s+(ID|Path|Operation|Who|Version|Created):\s+(.*?)\s
 _LOCK_OPERATIONS = {"OperationTypePlan": "plan", "OperationTypeApply": "apply", "OperationTypeInvalid": "?"}
 
 
-class _PythonTerraform(python_terraform.Terraform):
+# python-terraform ships no types (and has no stubs), so its Terraform class is Any to mypy.
+class _PythonTerraform(python_terraform.Terraform):  # type: ignore[misc]
     """python-terraform building the argv, with `runner` in place of its own Popen call."""
 
     def __init__(self, workdir: Path, runner: Runner) -> None:

@@ -7,6 +7,7 @@ raises an error whose message says which (no key material).
 """
 
 import os
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -44,7 +45,7 @@ def _failure(error: ClientError) -> DownloadFailed:
 ATTEMPTS = 3
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: object) -> str:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             version_id = key_version_of(s3_client, bucket_name, object_key)
@@ -64,5 +65,6 @@ def lambda_handler(event, context):
             if error.response.get("Error", {}).get("Code") in ("AccessDenied", "403") and attempt < ATTEMPTS:
                 continue  # re-encrypted meanwhile: read its tag again
             raise _failure(error) from None
-        return response["Body"].read().decode(CHARSET)
+        body: bytes = response["Body"].read()
+        return body.decode(CHARSET)
     raise AssertionError("unreachable")  # pragma: no cover - every path above returns or raises

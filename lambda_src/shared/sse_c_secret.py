@@ -9,10 +9,13 @@ a reader always finds the key of the bytes it reads, during a key rotation too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 KEY_VERSION_TAG = "sse-c-key-version"
+
+Client = Any  # a boto3 client: boto3 ships no types
 
 
 class SseCKeyUnavailable(RuntimeError):
@@ -28,7 +31,7 @@ class SseCKey:
         return f"SseCKey(version_id={self.version_id!r})"
 
 
-def fetch_key(secretsmanager, secret_arn: str, version_id: str | None = None) -> SseCKey:
+def fetch_key(secretsmanager: Client, secret_arn: str, version_id: str | None = None) -> SseCKey:
     """The current key (AWSCURRENT), or the key of a given secret version."""
     what = f"version {version_id} of secret {secret_arn}" if version_id else f"secret {secret_arn}"
     request = {"SecretId": secret_arn, **({"VersionId": version_id} if version_id else {})}
@@ -47,12 +50,12 @@ def fetch_key(secretsmanager, secret_arn: str, version_id: str | None = None) ->
     return SseCKey(secret_string=value, version_id=response["VersionId"])
 
 
-def fetch_secret_string(secretsmanager, secret_arn: str) -> str:
+def fetch_secret_string(secretsmanager: Client, secret_arn: str) -> str:
     """The current key's string (for callers that do not track versions)."""
     return fetch_key(secretsmanager, secret_arn).secret_string
 
 
-def key_version_of(s3, bucket: str, key: str) -> str | None:
+def key_version_of(s3: Client, bucket: str, key: str) -> str | None:
     """The secret version recorded on an object, or None for an object written without one."""
     tags = s3.get_object_tagging(Bucket=bucket, Key=key).get("TagSet", [])
     return next((tag["Value"] for tag in tags if tag["Key"] == KEY_VERSION_TAG), None)

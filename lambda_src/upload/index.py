@@ -7,6 +7,7 @@ whose message says which (no key material).
 """
 
 import os
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -29,7 +30,7 @@ class UploadFailed(RuntimeError):
     """S3 refused the upload."""
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     key = fetch_key(secretsmanager_client, secret_arn)
     try:
         response = s3_client.put_object(

@@ -88,17 +88,17 @@ class EmulatorConfig:
     def from_env(cls) -> EmulatorConfig:
         """Defaults, with the port overridden by SSE_PATTERNS_EMULATOR_PORT and the state folder by
         SSE_PATTERNS_EMULATOR_STATE_DIR when they are set (e.g. a second emulator beside the first)."""
-        state_dir = os.environ.get(STATE_DIR_ENV_VAR, "").strip()
-        state = {"state_dir": Path(state_dir).resolve()} if state_dir else {}
+        raw_state_dir = os.environ.get(STATE_DIR_ENV_VAR, "").strip()
+        state_dir = Path(raw_state_dir).resolve() if raw_state_dir else EMULATOR_STATE_DIR
         raw = os.environ.get(PORT_ENV_VAR, "").strip()
         if not raw:
-            return cls(**state)
+            return cls(state_dir=state_dir)
         try:
             port = int(raw)
         except ValueError:
             raise ProjectError(f"{PORT_ENV_VAR} must be an integer from 1024 to 65535, got {raw!r}") from None
         _check_port(port, PORT_ENV_VAR)
-        return cls(port=port, **state)
+        return cls(port=port, state_dir=state_dir)
 
     @property
     def endpoint(self) -> str:

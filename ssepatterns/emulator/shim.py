@@ -18,7 +18,7 @@ PINNED_MINISTACK_VERSION = "1.5.33"
 # The marker a patched function carries, so apply() can run twice without stacking wrappers.
 _SHIM_MARK = "_ssepatterns_shim"
 
-ObjectContextBuilder = Callable[[str, dict, str, dict], dict]
+ObjectContextBuilder = Callable[[str, dict[str, Any], str, dict[str, Any]], dict[str, Any]]
 
 # Condition key -> (request header it comes from, also on multipart requests that carry an uploadId?).
 # SSE-C: every UploadPart of an SSE-C upload must carry the SSE-C headers, and AWS documents that
@@ -49,7 +49,9 @@ def with_sse_request_keys(builder: ObjectContextBuilder) -> ObjectContextBuilder
     """
 
     @functools.wraps(builder)
-    def build(iam_action: str, query_params: dict, path: str, headers: dict) -> dict:
+    def build(
+        iam_action: str, query_params: dict[str, Any], path: str, headers: dict[str, Any]
+    ) -> dict[str, Any]:
         context = builder(iam_action, query_params, path, headers)
         _bucket, _, key = path.lstrip("/").partition("/")
         if iam_action != "s3:PutObject" or not key:
@@ -105,7 +107,7 @@ def _patch_no_port_443() -> None:
 
 # MiniStack serves the commercial partition only: every ARN it builds is in partition "aws".
 _MINISTACK_PARTITION = "aws"
-ResourceExtractor = Callable[[str, str, str, dict, bytes, dict, str, str], str]
+ResourceExtractor = Callable[[str, str, str, dict[str, Any], bytes, dict[str, Any], str, str], str]
 
 
 def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
@@ -127,9 +129,9 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
         service: str,
         method: str,
         path: str,
-        headers: dict,
+        headers: dict[str, Any],
         body: bytes,
-        query_params: dict,
+        query_params: dict[str, Any],
         region: str,
         account_id: str,
     ) -> str:

@@ -48,15 +48,18 @@ class Target:
 
     @property
     def region(self) -> str:
-        return self.outputs["region"]
+        region: str = self.outputs["region"]
+        return region
 
     @property
     def partition(self) -> str:
-        return self.outputs["partition"]
+        partition: str = self.outputs["partition"]
+        return partition
 
     @property
     def dns_suffix(self) -> str:
-        return self.outputs["dns_suffix"]
+        dns_suffix: str = self.outputs["dns_suffix"]
+        return dns_suffix
 
     def arn(self, service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
         """arn:<partition>:<service>:<region>:<account>:<resource>, in the stack's region and account
