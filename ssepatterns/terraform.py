@@ -63,6 +63,7 @@ from typing import IO, Any, TextIO
 import python_terraform
 from python_terraform import IsFlagged, IsNotFlagged
 
+from ssepatterns import hcl
 from ssepatterns.errors import ProjectError
 from ssepatterns.provider_mirror import terraform_platform
 
@@ -226,7 +227,8 @@ class Terraform:
         - every declared module is in .terraform/modules/modules.json and its directory exists.
         - it records the same backend settings (-backend-config values, a settings file by its content).
         Not detected: a changed `version` constraint that still resolves the same; run init explicitly.
-        Module calls are found by regex, not an HCL parser; a misread only costs an extra init.
+        Module calls are read with python-hcl2 (ssepatterns.hcl); a file it cannot read only costs an
+        extra init.
         """
         dot = self.dot_dir
         try:
@@ -524,25 +526,36 @@ class Terraform:
 
 _PLAN_LINE = re.compile(r"Plan: (\d+) to add, (\d+) to change, (\d+) to destroy")
 _LOCKED_PROVIDER = re.compile(r'^provider\s+"([^"]+)"\s*\{[^}]*?\bversion\s*=\s*"([^"]+)"', re.MULTILINE)
-# A module block's head: up to the first line that ends in "}" (its end, or a nested map's, which by
-# convention comes after source and version). Works for one-line blocks too.
-_MODULE_BLOCK = re.compile(r'^module\s+"([^"]+)"\s*\{(.*?)\}[ \t]*$', re.MULTILINE | re.DOTALL)
-_SOURCE = re.compile(r'\bsource\s*=\s*"([^"]*)"')
-_VERSION = re.compile(r'\bversion\s*=\s*"([^"]*)"')
 
 
 def _module_calls(directory: Path, prefix: str = "", depth: int = 0) -> list[tuple[str, str, str]]:
-    """(key, source, version) of every module call, keys as in modules.json ("a", "a.b")."""
+    """(key, source, version) of every module call, keys as in modules.json ("a", "a.b").
+
+    A .tf file python-hcl2 cannot read counts as a call that is never installed ("?<file>"), so
+    needs_init() stays True and terraform init itself says what is wrong with the file."""
     calls: list[tuple[str, str, str]] = []
     for tf_file in sorted(directory.glob("*.tf")):
-        for name, body in _MODULE_BLOCK.findall(tf_file.read_text(encoding="utf-8")):
-            source = match.group(1) if (match := _SOURCE.search(body)) else ""
-            version = match.group(1) if (match := _VERSION.search(body)) else ""
-            key = prefix + name
+        try:
+            blocks = hcl.read(tf_file)
+        except (hcl.HclError, OSError, UnicodeDecodeError):
+            calls.append((f"?{tf_file}", "", ""))
+            continue
+        for block in blocks:
+            if block.type != "module" or len(block.labels) != 1:
+                continue
+            source, version = _literal(block, "source"), _literal(block, "version")
+            key = prefix + block.labels[0]
             calls.append((key, source, version))
             if source.startswith(("./", "../")) and depth < 20:  # depth: a module cycle must not hang us
                 calls += _module_calls(directory / source, f"{key}.", depth + 1)
     return calls
+
+
+def _literal(block: hcl.Block, name: str) -> str:
+    """The value of the block's string attribute `name`; "" when it is absent or not a literal."""
+    attribute = block.attributes.get(name)
+    value = attribute.value if attribute is not None else None
+    return value or ""
 
 
 def _config_fingerprint(item: str) -> str:

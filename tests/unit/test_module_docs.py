@@ -1,5 +1,5 @@
-"""The README generator of the Terraform modules: its HCL parser on tricky samples, the markdown it renders,
-and that every module's README.md is up to date."""
+"""The README generator of the Terraform modules: the HCL reader (python-hcl2, ssepatterns.hcl) on tricky
+samples, the markdown it renders, and that every module's README.md is up to date."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from ssepatterns import module_docs
+from ssepatterns.hcl import HclError, parse
 from ssepatterns.module_docs import (
     BEGIN_MARKER,
     END_MARKER,
-    HclError,
     Output,
     Variable,
     module_dirs,
-    parse,
     read_interface,
     render,
     render_tables,
@@ -126,7 +125,7 @@ def by_name(items: list[Variable] | list[Output]) -> dict[str, Variable | Output
     return {item.name: item for item in items}
 
 
-# --- the parser -----------------------------------------------------------------------------------
+# --- the reader -----------------------------------------------------------------------------------
 
 
 def test_tricky_variables(tmp_path: Path) -> None:
@@ -168,7 +167,7 @@ def test_tricky_variables(tmp_path: Path) -> None:
 
 def test_validation_blocks_are_nested_blocks_not_attributes() -> None:
     blocks = parse(TRICKY_VARIABLES)
-    nested = next(b for b in blocks if b.labels == ["nested_validation"])
+    nested = next(b for b in blocks if b.labels == ("nested_validation",))
     assert set(nested.attributes) == {"description", "type"}
     assert [b.type for b in nested.blocks] == ["validation", "validation"]
     message = nested.blocks[1].attributes["error_message"]
@@ -187,10 +186,10 @@ def test_tricky_outputs_and_other_blocks(tmp_path: Path) -> None:
     ]
     types = [(b.type, b.labels) for b in parse(TRICKY_OUTPUTS)]
     assert types == [
-        ("output", ["zeta"]),
-        ("output", ["token"]),
-        ("locals", []),
-        ("resource", ["terraform_data", "ignored"]),
+        ("output", ("zeta",)),
+        ("output", ("token",)),
+        ("locals", ()),
+        ("resource", ("terraform_data", "ignored")),
     ]
 
 
@@ -202,31 +201,90 @@ def test_for_expression_in_braces_gets_no_commas() -> None:
 def test_heredoc_description() -> None:
     text = 'variable "h" {\n  description = <<-EOT\n    First { line.\n      Indented "line".\n  EOT\n}\n'
     (block,) = parse(text)
-    assert block.attributes["description"].string_value() == 'First { line.\n  Indented "line".'
+    assert block.attributes["description"].value == 'First { line.\n  Indented "line".'
 
 
 def test_unicode_escapes_are_decoded() -> None:
     (block,) = parse('variable "u" {\n  description = "caf\\u00e9 \\U0001F600 tab\\tend"\n}\n')
-    assert block.attributes["description"].string_value() == "caf\u00e9 \U0001f600 tab\tend"
+    assert block.attributes["description"].value == "caf\u00e9 \U0001f600 tab\tend"
+
+
+def test_heredoc_values_by_python_hcl2() -> None:
+    """<<- and << heredocs: quotes and backslashes kept as written (python-hcl2 8.1.4's value form of a
+    <<- heredoc escapes them), $${ and %%{ unescaped, interpolations as written."""
+    text = (
+        'variable "h" {\n  description = <<-EOT\n    Say "hi" \\ to $${x} and %%{y}\n'
+        '      ${var.a=="b"}\n  EOT\n'
+        '  default = <<EOT\n  raw \\n "q"\nEOT\n}\n'
+    )
+    (block,) = parse(text)
+    assert block.attributes["description"].value == 'Say "hi" \\ to ${x} and %{y}\n  ${var.a=="b"}'
+    assert block.attributes["default"].value == '  raw \\n "q"'
+    assert block.attributes["default"].text == '<<EOT raw \\n "q" EOT'
+
+
+def test_string_values_keep_interpolations_as_written() -> None:
+    (block,) = parse('output "o" {\n  description = "a $${b} ${var.c=="d"?1:2} \\x %%{e}"\n  value = 1\n}\n')
+    assert block.attributes["description"].value == 'a ${b} ${var.c=="d"?1:2} \\x %{e}'
+    assert block.attributes["value"].value is None
+
+
+def test_expressions_on_one_line_as_written() -> None:
+    """Operators starting a line (python-hcl2 merges that newline into the operator), a heredoc inside
+    an object, comments dropped, spacing kept as written."""
+    text = (
+        'variable "v" {\n  default = (\n    var.a # why\n    && var.b\n  )\n}\n'
+        'variable "w" {\n  default = {\n    a = <<EOT\nx   y\nEOT\n    b = [1,2]\n  }\n}\n'
+    )
+    v, w = parse(text)
+    assert v.attributes["default"].text == "( var.a && var.b )"
+    assert w.attributes["default"].text == "{ a = <<EOT x y EOT, b = [1,2] }"
+
+
+def test_heredoc_description_in_the_table(tmp_path: Path) -> None:
+    variables = (
+        'variable "h" {\n  description = <<-EOT\n    Uses <region> | and `a|b`.\n    Second line.\n  EOT\n}\n'
+    )
+    module_dir = write_module(tmp_path, {"variables.tf": variables})
+    row = "| `h` | Uses &lt;region&gt; \\| and `a\\|b`.<br>Second line. | `any` | required |"
+    assert row in render(module_dir)
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('variable "x" {\n  description = "no end\n}\n', r"x\.tf:2: unterminated string"),
-        ('variable "x" {\n  type = string\n', r"x\.tf:1: unclosed '\{'"),
-        ('variable "x" {\n  default = [1, 2\n}\n', r"x\.tf:3: expected '\]', found '\}'"),
-        ('variable "x" {\n  default = "${var.y"\n}\n', r"x\.tf:2: unterminated string"),  # the inner "
-        ('variable "x" {\n  default = "${var.y', r"x\.tf:2: unterminated \$\{ interpolation"),
-        ('variable "x" {\n  type = string\n  type = number\n}\n', r"x\.tf:3: attribute 'type' is set twice"),
-        ('variable "x" {\n  default =\n}\n', r"x\.tf:2: attribute 'default' has no value"),
-        ("}\n", r"x\.tf:1: unexpected '\}'"),
-        ('/* never closed\nvariable "x" {}\n', r"x\.tf:1: unterminated /\* comment"),
+        ('variable "x" {\n  description = "no end\n}\n', r"^x\.tf:2:\d+: unterminated string"),
+        ('variable "x" {\n  type = string\n', r"^x\.tf:3:1: unexpected end of file, expected '\}'$"),
+        ('variable "x" {\n  default = [1, 2\n}\n', r"^x\.tf:3:1: unexpected '\}', expected ',' or '\]'$"),
+        ('variable "x" {\n  default = "${var.y"\n}\n', r"^x\.tf:2:21: unexpected '\"', expected '\}'$"),
+        (
+            'variable "x" {\n  type = string\n  type = number\n}\n',
+            r"^x\.tf:3: attribute 'type' is set twice$",
+        ),
+        ('variable "x" {\n  default =\n}\n', r"^x\.tf:2:12: unexpected end of line$"),
+        ("}\n", r"^x\.tf:1:1: unexpected '\}'"),
+        ('/* never closed\nvariable "x" {}\n', r"^x\.tf:1:1: unterminated /\* comment$"),
+        ('variable "x" {\n  d = <<EOT\nabc\n}\n', r"^x\.tf:2:7: heredoc without its closing delimiter line$"),
+        ('variable "x" {\n  d = 1 @ 2\n}\n', r"^x\.tf:2:9: unexpected '@'$"),
     ],
 )
 def test_errors_say_where(text: str, message: str) -> None:
-    with pytest.raises(HclError, match=message):
+    with pytest.raises(HclError, match=message) as caught:
         parse(text, "x.tf")
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_hcl_is_one_error_line_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    write_module(modules, {"variables.tf": 'variable "x" {\n  description = "no end\n}\n'}, "# module\n")
+    monkeypatch.setattr(module_docs, "MODULES_DIR", modules)
+    assert module_docs.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {modules / 'module' / 'variables.tf'}:2:") and "unterminated string" in err
+    assert err.count("\n") == 1
 
 
 def test_a_variable_declared_twice_is_an_error(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.provider_mirror import terraform_platform
-from ssepatterns.terraform import INIT_STAMP, StateLocked, Terraform
+from ssepatterns.terraform import INIT_STAMP, StateLocked, Terraform, _module_calls
 
 FAKE_TERRAFORM = """#!{python}
 import json, os, sys
@@ -346,6 +346,35 @@ def test_needs_init_follows_lock_file_providers_and_modules(fake_tf: FakeTerrafo
     with pytest.raises(ProjectError, match="terraform init failed"):
         tf.init()
     assert tf.needs_init(), "a failed init leaves the directory needing init"
+
+
+def test_module_calls_are_read_as_hcl(tmp_path: Path) -> None:
+    """The module calls of the init fingerprint come from python-hcl2's reading of the blocks: a map
+    before `source`, a block on one line, a `module` inside a heredoc or a comment, local calls followed."""
+    workdir = tmp_path / "env"
+    (workdir / "a").mkdir(parents=True)
+    (workdir / "main.tf").write_text(
+        'module "a" {\n  tags    = { x = "}" }\n  source  = "./a"\n  version = "1.2.0"\n}\n'
+        'module "b" { source = "example/b/aws" }\n'
+        'locals {\n  doc = <<EOT\nmodule "fake" {\n  source = "./fake"\n}\nEOT\n}\n'
+        '# module "commented" { source = "./c" }\n'
+    )
+    (workdir / "a" / "main.tf").write_text('module "inner" {\n  source = "../b"\n}\n')
+    assert _module_calls(workdir) == [
+        ("a", "./a", "1.2.0"),
+        ("a.inner", "../b", ""),
+        ("b", "example/b/aws", ""),
+    ]
+
+
+def test_an_unreadable_tf_file_means_init_again(fake_tf: FakeTerraform, tmp_path: Path) -> None:
+    workdir = tmp_path / "env"
+    workdir.mkdir()
+    (workdir / "main.tf").write_text('module "a" {\n  source = "./a"\n')  # never closed
+    assert _module_calls(workdir) == [(f"?{workdir / 'main.tf'}", "", "")]
+    tf = Terraform(workdir, echo=False)
+    tf.init()
+    assert tf.needs_init(), "terraform init is the one to say what is wrong with main.tf"
 
 
 # -- real terraform ------------------------------------------------------------------------------------------
