@@ -17,7 +17,7 @@ from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import background, local_world, module_docs, rotation, stack, workflow_lint
+from ssepatterns import background, local_world, module_docs, pattern_docs, rotation, stack, workflow_lint
 from ssepatterns import lock as lock_module
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
@@ -345,10 +345,13 @@ def fmt(c: Context) -> None:
 @task
 @user_errors
 def docs(c: Context) -> None:
-    """Regenerate the Inputs/Outputs tables of terraform/modules/*/README.md."""
+    """Regenerate the Inputs/Outputs tables of terraform/modules/*/README.md and the table of patterns
+    (from the pattern registry) in README.md and the sse-patterns module's README."""
     for module_dir in module_docs.module_dirs():
         if module_docs.update(module_dir):
             print(f"updated {module_dir / 'README.md'}")
+    for readme in pattern_docs.update():
+        print(f"updated {readme} (table of patterns)")
 
 
 @task(
@@ -397,9 +400,9 @@ def lint(c: Context) -> None:
     unformatted = stack.terraform_fmt_check()
     if unformatted:
         raise ProjectError(f"terraform fmt would change: {', '.join(unformatted)} (run ./inv fmt)")
-    stale = module_docs.stale(module_docs.module_dirs())
+    stale = module_docs.stale(module_docs.module_dirs()) + pattern_docs.stale()
     if stale:
-        raise ProjectError(f"module READMEs out of date: {', '.join(map(str, stale))} (run ./inv docs)")
+        raise ProjectError(f"READMEs out of date: {', '.join(map(str, stale))} (run ./inv docs)")
     with step("GitHub workflows: actionlint, zizmor --offline"):
         found = workflow_lint.findings()
         if found:

@@ -736,7 +736,10 @@ def _columns(rows: Sequence[Sequence[str]]) -> str:
 
 
 def report(
-    summaries: Sequence[Summary], machine: dict[str, Any], settings: dict[str, Any], samples: dict[str, list]
+    summaries: Sequence[Summary],
+    machine: dict[str, Any],
+    settings: dict[str, Any],
+    samples: dict[str, list[Any]],
 ) -> dict[str, Any]:
     return {
         "schema": 1,
@@ -1039,7 +1042,8 @@ def _terminate_group(proc: subprocess.Popen[Any]) -> None:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind((control.HOST, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 # --- the floor probes -----------------------------------------------------------------------------------

@@ -97,4 +97,4 @@ def deployed(outputs: Mapping[str, Any]) -> list[Pattern]:
 def over_patterns(select: Callable[[Pattern], bool]) -> pytest.MarkDecorator:
     """Run the check once per deployed pattern that `select` takes, as its `pattern` argument (the
     suite's conftest parametrizes it at collection, from the stack's outputs)."""
-    return pytest.mark.over_patterns(select)
+    return pytest.mark.over_patterns.with_args(select)  # with_args: a function argument is not the decorated
