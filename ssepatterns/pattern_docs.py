@@ -101,24 +101,21 @@ def _wanted(readme: Path, table: str) -> tuple[str, str]:
     return current, f"{head}{BEGIN_MARKER}{table}{END_MARKER}{tail}"
 
 
+def _out_of_date(path: Path) -> list[tuple[Path, str]]:
+    """(README, the text it should have) for each README whose table is not what `path` gives."""
+    table = render(registry(path))
+    wanted = [(readme, *_wanted(readme, table)) for readme in READMES]
+    return [(readme, text) for readme, current, text in wanted if current != text]
+
+
 def stale(path: Path = REGISTRY_FILE) -> list[Path]:
     """The READMEs whose table is not what the registry in `path` gives."""
-    table = render(registry(path))
-    out_of_date = []
-    for readme in READMES:
-        current, wanted = _wanted(readme, table)
-        if current != wanted:
-            out_of_date.append(readme)
-    return out_of_date
+    return [readme for readme, _ in _out_of_date(path)]
 
 
 def update(path: Path = REGISTRY_FILE) -> list[Path]:
     """Rewrite the tables that are not what the registry in `path` gives; the READMEs changed."""
-    table = render(registry(path))
-    changed = []
-    for readme in READMES:
-        current, wanted = _wanted(readme, table)
-        if current != wanted:
-            readme.write_text(wanted, encoding="utf-8")
-            changed.append(readme)
-    return changed
+    changed = _out_of_date(path)
+    for readme, text in changed:
+        readme.write_text(text, encoding="utf-8")
+    return [readme for readme, _ in changed]

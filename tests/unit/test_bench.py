@@ -237,18 +237,30 @@ def test_the_schedule_runs_rounds_first_then_the_standalone_workflows():
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="the watcher reads /proc")
-def test_provider_starts_are_attributed_to_the_terraform_command_that_made_them(tmp_path: Path):
+def _shimmed_fake_terraform(tmp_path: Path, body: str, marker: str) -> tuple[Path, dict[str, str]]:
+    """A fake terraform (its script `body`, {plugin} a fake provider plugin) behind the bench's shim:
+    (the shim's log, the environment that puts the shim first)."""
     real = tmp_path / "real"
     real.mkdir()
     plugin = real / "terraform-provider-fake"
     plugin.write_text("#!/bin/sh\nsleep 0.6\n")
     fake = real / "terraform"
-    fake.write_text(f'#!/bin/sh\nif [ "$1" = plan ]; then {plugin}; {plugin}; fi\nexit 0\n')
+    fake.write_text("#!/bin/sh\n" + body.format(plugin=plugin))
     for script in (plugin, fake):
         script.chmod(0o755)
     log = tmp_path / "calls.log"
     shim = bench.write_shim(tmp_path / "shim", str(fake), log)
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", bench.MARKER_VAR: "m1"}
+    return log, {
+        **os.environ,
+        "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+        bench.MARKER_VAR: marker,
+    }
+
+
+def test_provider_starts_are_attributed_to_the_terraform_command_that_made_them(tmp_path: Path):
+    log, env = _shimmed_fake_terraform(
+        tmp_path, 'if [ "$1" = plan ]; then {plugin}; {plugin}; fi\nexit 0\n', "m1"
+    )
 
     with bench.ProcessWatcher("m1", interval=0.05) as watcher:
         for args in (["plan"], ["output"]):
@@ -261,19 +273,8 @@ def test_provider_starts_are_attributed_to_the_terraform_command_that_made_them(
 
 
 def test_an_apply_goes_through_the_line_stamper_with_its_exit_code_and_provider_starts_kept(tmp_path: Path):
-    real = tmp_path / "real"
-    real.mkdir()
-    plugin = real / "terraform-provider-fake"
-    plugin.write_text("#!/bin/sh\nsleep 0.6\n")
-    fake = real / "terraform"
-    fake.write_text(
-        f'#!/bin/sh\n{plugin}\necho "a.b: Creating..."\necho "a.b: Creation complete after 0s"\nexit 4\n'
-    )
-    for script in (plugin, fake):
-        script.chmod(0o755)
-    log = tmp_path / "calls.log"
-    shim = bench.write_shim(tmp_path / "shim", str(fake), log)
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", bench.MARKER_VAR: "m2"}
+    body = '{plugin}\necho "a.b: Creating..."\necho "a.b: Creation complete after 0s"\nexit 4\n'
+    log, env = _shimmed_fake_terraform(tmp_path, body, "m2")
 
     with bench.ProcessWatcher("m2", interval=0.05) as watcher:
         result = subprocess.run(["terraform", "apply", "p.tfplan"], env=env, capture_output=True, text=True)
