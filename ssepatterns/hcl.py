@@ -64,6 +64,35 @@ class Attribute:
         return _one_line(self.expression, self.source)
 
     @property
+    def compact(self) -> str:
+        """The expression on one line, with no blanks inside the edges of ( ) and [ ] and no trailing
+        comma: a list written over several lines reads `["a", "b"]` (the plan tests' snapshots)."""
+        return _one_line(self.expression, self.source, compact=True)
+
+    def elements(self) -> dict[str, Attribute] | None:
+        """An object constructor's elements by key (`{ a = 1, "b-c" = x }`), else None."""
+        if self.expression.data != "expr_term" or len(self.expression.children) != 1:
+            return None
+        (term,) = self.expression.children
+        if not isinstance(term, Tree) or term.data != "object":
+            return None
+        found: dict[str, Attribute] = {}
+        for element in term.children:
+            if not isinstance(element, Tree) or element.data != "object_elem":
+                continue
+            key_tree, *_, value = (child for child in element.children if isinstance(child, Tree))
+            (key_term,) = (child for child in key_tree.children if isinstance(child, Tree))
+            (inner,) = key_term.children if key_term.data == "expr_term" else (key_term,)
+            if isinstance(inner, Tree) and inner.data == "string":
+                key = _string_value(inner, self.source)
+            elif isinstance(inner, Tree) and inner.data == "identifier":
+                key = _identifier(inner)
+            else:  # a computed key, (expr) = ...: as written
+                key = _one_line(key_tree, self.source)
+            found[key] = Attribute(key, element.meta.line, value, self.source)
+        return found
+
+    @property
     def value(self) -> str | None:
         """The value of a lone string or heredoc literal (escapes decoded, $${ and %%{ unescaped,
         interpolations as written), else None."""
@@ -190,20 +219,28 @@ def _pieces(node: Tree[Token] | Token, source: str) -> Iterator[_Piece | None]:
     yield _Piece(text, node.end_pos - len(text), node.end_pos)
 
 
-def _one_line(expression: Tree[Token], source: str) -> str:
+def _one_line(expression: Tree[Token], source: str, compact: bool = False) -> str:
     """The expression on one line: runs of blanks, newlines and comments become one space, except that a
     line break between two attributes of an object ({ a = string <newline> b = number }) becomes ", ",
-    so that `object({...})` types still read (and remain valid HCL) on one line."""
+    so that `object({...})` types still read (and remain valid HCL) on one line. `compact`: nothing
+    between a ( or [ and what follows it, nor before a ) or ], and no comma before a ) or ]."""
     parts: list[str] = []
     open_brackets: list[str] = []  # "{" of an object, "for" of a {for ...} expression, "(" or "["
     previous: _Piece | None = None
     line_break = False
-    for piece in _pieces(expression, source):
+    pieces = list(_pieces(expression, source))
+    for index, piece in enumerate(pieces):
         if piece is None:
             line_break = True
             continue
+        if compact and piece.text == ",":
+            following = next((later for later in pieces[index + 1 :] if later is not None), None)
+            if following is not None and following.text in ("]", ")"):
+                continue  # a trailing comma
         if previous is not None and piece.start > previous.end:
             separator = " "
+            if compact and (previous.text in ("[", "(") or piece.text in ("]", ")")):
+                separator = ""
             if (
                 line_break
                 and open_brackets

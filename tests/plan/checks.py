@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from ssepatterns.hcl import HclError
+
 from .fixtures import INVENTORY_DIR, PlannedEnv
-from .hcl import HclError
 from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
 
 SCOPES = ("all", "local", "aws")

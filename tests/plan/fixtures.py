@@ -46,8 +46,8 @@ from ssepatterns.emulator import control
 from ssepatterns.paths import EXAMPLES_DIR, TERRAFORM_DIR
 from ssepatterns.provider_mirror import find_provider_mirror
 
-from .hcl import Tree, module_snapshot
 from .matcher import UNKNOWN
+from .snapshot import Tree, module_snapshot
 
 HERE = Path(__file__).resolve().parent
 INVENTORY_DIR = HERE / "inventory"
@@ -182,7 +182,7 @@ class PlannedEnv:
         return flat
 
     def snapshot(self, module_key: str) -> Tree:
-        """The configuration source the plan was made from, for one module (see hcl.py)."""
+        """The configuration source the plan was made from, for one module (see snapshot.py)."""
         return module_snapshot(self.plan_file, module_key)
 
 
