@@ -3,17 +3,18 @@
 ./inv up                   emulator + build + apply (the default env is local)
 ./inv apply --env aws      deploy to the AWS account of your credentials
 ./inv test                 everything CI runs
+
+A ProjectError raised by any task becomes one line on stderr and exit code 1, never a traceback: the
+Executor in ssepatterns/executor.py does it for every task (invoke.yaml), so no task needs a decorator.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
@@ -33,19 +34,6 @@ ENV_HELP = "local (the emulator, default) or aws (the account of your AWS creden
 REGION_HELP = "AWS region for --env aws (default: region in terraform.tfvars, else your AWS configuration's)"
 VAR_FILE_HELP = "a Terraform variable file for the env's inputs (repeatable; terraform.tfvars is read anyway)"
 ENV_OPTIONS = {"env": ENV_HELP, "region": REGION_HELP, "var_file": VAR_FILE_HELP}
-
-
-def user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A ProjectError becomes one clear line on stderr and exit code 1, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ProjectError as error:
-            raise Exit(f"error: {error}", code=1) from None
-
-    return wrapper
 
 
 def _env(env: str, region: str | None = None, var_file: list[str] | None = None) -> Env:
@@ -77,7 +65,6 @@ def _coherent(target: Env) -> Env:
 
 
 @task
-@user_errors
 def emulator_start(c: Context) -> None:
     """Start the local emulator (MiniStack) in the background, if it is not running."""
     cfg = emulator_control.EmulatorConfig.from_env()
@@ -86,14 +73,12 @@ def emulator_start(c: Context) -> None:
 
 
 @task
-@user_errors
 def emulator_stop(c: Context) -> None:
     """Stop the local emulator; its state is kept in .ministack/ for the next start."""
     print(emulator_control.stop(emulator_control.EmulatorConfig.from_env()))
 
 
 @task
-@user_errors
 def emulator_status(c: Context) -> None:
     """Say whether the local emulator is running and healthy (exit 1 when it is not running)."""
     state = emulator_control.status(emulator_control.EmulatorConfig.from_env())
@@ -103,7 +88,6 @@ def emulator_status(c: Context) -> None:
 
 
 @task(help={"lines": "how many lines from the end of the log (default 100)"})
-@user_errors
 def emulator_logs(c: Context, lines: int = 100) -> None:
     """Show the end of the local emulator's log."""
     print(emulator_control.logs(emulator_control.EmulatorConfig.from_env(), lines=lines))
@@ -113,14 +97,12 @@ def emulator_logs(c: Context, lines: int = 100) -> None:
 
 
 @task
-@user_errors
 def build(c: Context) -> None:
     """Build the two Lambda zips into build/lambda (reproducible: same sources, same bytes)."""
     stack.build()
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def plan(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -133,7 +115,6 @@ def plan(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def apply(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -146,7 +127,6 @@ def apply(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def destroy(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -166,7 +146,6 @@ def destroy(
     },
     iterable=["var_file"],
 )
-@user_errors
 def unlock(
     c: Context,
     env: str = DEFAULT_ENV,
@@ -187,7 +166,6 @@ def unlock(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def outputs(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -206,7 +184,6 @@ def outputs(
     },
     iterable=["var_file"],
 )
-@user_errors
 def verify(
     c: Context,
     env: str = DEFAULT_ENV,
@@ -232,7 +209,6 @@ def verify(
     },
     iterable=["var_file"],
 )
-@user_errors
 def rotate_sse_c_key(
     c: Context,
     env: str = DEFAULT_ENV,
@@ -256,7 +232,6 @@ def rotate_sse_c_key(
     },
     iterable=["var_file"],
 )
-@user_errors
 def seed_objects(
     c: Context,
     env: str = DEFAULT_ENV,
@@ -275,7 +250,6 @@ def seed_objects(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def up(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -288,7 +262,6 @@ def up(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def down(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -304,7 +277,6 @@ def down(
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
-@user_errors
 def state_bucket(
     c: Context, env: str = "aws", region: str | None = None, var_file: list[str] | None = None
 ) -> None:
@@ -322,7 +294,6 @@ def state_bucket(
         "keep": "leave the throwaway emulator and its folder for inspection (printed at the end)",
     }
 )
-@user_errors
 def rehearse(c: Context, json: str | None = None, keep: bool = False) -> None:
     """Deploy the aws env end to end on a throwaway emulator, as a deployer role of another account."""
     from ssepatterns import rehearsal
@@ -333,7 +304,6 @@ def rehearse(c: Context, json: str | None = None, keep: bool = False) -> None:
 
 
 @task
-@user_errors
 def fmt(c: Context) -> None:
     """Format Terraform (terraform fmt) and Python (ruff format) in place."""
     if shutil.which("terraform") is None:
@@ -343,7 +313,6 @@ def fmt(c: Context) -> None:
 
 
 @task
-@user_errors
 def docs(c: Context) -> None:
     """Regenerate the Inputs/Outputs tables of terraform/modules/*/README.md and the table of patterns
     (from the pattern registry) in README.md and the sse-patterns module's README."""
@@ -362,7 +331,6 @@ def docs(c: Context) -> None:
         "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test",
     }
 )
-@user_errors
 def bench(
     c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
 ) -> None:
@@ -387,7 +355,6 @@ def _pytest(c: Context, *args: str) -> None:
 
 
 @task
-@user_errors
 def lint(c: Context) -> None:
     """Python lint and format check (ruff), type check (mypy, strict), Terraform format check, module
     README tables current, the GitHub workflows (actionlint, zizmor --offline)."""
@@ -410,7 +377,6 @@ def lint(c: Context) -> None:
 
 
 @task(help={"junit": "JUnit XML report path (default build/reports/checkov.xml)"})
-@user_errors
 def scan(c: Context, junit: str | None = None) -> None:
     """Policy scan of terraform/ with checkov (its own virtualenv); skips only inline, with a reason."""
     with step("checkov policy scan"):
@@ -418,7 +384,6 @@ def scan(c: Context, junit: str | None = None) -> None:
 
 
 @task
-@user_errors
 def validate(c: Context) -> None:
     """terraform validate for each root module, the envs' and the examples' (no credentials, no backend)."""
     for parent in (ENVS_DIR, EXAMPLES_DIR):
@@ -427,21 +392,18 @@ def validate(c: Context) -> None:
 
 
 @task(help={"args": "extra pytest arguments"})
-@user_errors
 def test_unit(c: Context, args: str = "") -> None:
     """Unit tests (including the emulator shim's, which start an emulator of their own)."""
     _pytest(c, "tests/unit", f"--junitxml={BUILD_DIR / 'reports' / 'unit.xml'}", args)
 
 
 @task(help={"args": "extra pytest arguments"})
-@user_errors
 def test_plan(c: Context, args: str = "") -> None:
     """Plan assertions (tftest) for both envs and the examples on a throwaway emulator; no credentials."""
     _pytest(c, "tests/plan", f"--junitxml={BUILD_DIR / 'reports' / 'plan.xml'}", args)
 
 
 @task(help={"check": "write nothing; fail if a requirements file is not what its .in locks to"})
-@user_errors
 def lock(c: Context, check: bool = False) -> None:
     """Regenerate requirements.txt and requirements-checkov.txt from their .in files (fresh virtualenvs)."""
     differing = lock_module.lock(check)
@@ -450,14 +412,12 @@ def lock(c: Context, check: bool = False) -> None:
 
 
 @task(help={"args": "extra pytest arguments"})
-@user_errors
 def test_faults(c: Context, args: str = "") -> None:
     """Faults survived in a copy of the tree, its own emulator: a killed apply, a killed emulator, drift."""
     _pytest(c, "tests/faults", f"--junitxml={BUILD_DIR / 'reports' / 'faults.xml'}", args)
 
 
 @task
-@user_errors
 def test_e2e(c: Context) -> None:
     """On the emulator: up (apply and verify), a second plan that must change nothing, down."""
     try:
@@ -483,7 +443,6 @@ def _e2e_beside_rehearsal_and_faults(c: Context) -> None:
 
 
 @task
-@user_errors
 def test(c: Context) -> None:
     """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end (with the
     rehearsal and the fault tests)."""

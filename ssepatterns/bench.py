@@ -57,7 +57,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,6 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ssepatterns import tables
 from ssepatterns.emulator import control
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
@@ -670,7 +670,7 @@ def render_table(summaries: Sequence[Summary]) -> str:
                 verdict,
             )
         )
-    return _columns(rows)
+    return tables.columns(rows)
 
 
 def render_breakdown(summaries: Sequence[Summary]) -> str:
@@ -723,16 +723,9 @@ def render_breakdown(summaries: Sequence[Summary]) -> str:
                     for address, seconds, imposed in path.chain
                 )
             )
-    return _columns(rows) + ("\n\nslowest steps of the median run:\n" + "\n".join(details) if details else "")
-
-
-def _columns(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return tables.columns(rows) + (
+        "\n\nslowest steps of the median run:\n" + "\n".join(details) if details else ""
+    )
 
 
 def report(
@@ -885,7 +878,7 @@ class Workspace:
     def __init__(self, root: Path, real_terraform: str, logs: Path) -> None:
         self.root = root
         self.logs = logs
-        self.port = _free_port()
+        self.port = control.free_port()
         self.marker_prefix = uuid.uuid4().hex[:12]
         self.shim_log = root.parent / "terraform-calls.log"
         write_shim(root.parent / "shim", real_terraform, self.shim_log)
@@ -1039,13 +1032,6 @@ def _terminate_group(proc: subprocess.Popen[Any]) -> None:
             return
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((control.HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 # --- the floor probes -----------------------------------------------------------------------------------
 
 
@@ -1088,7 +1074,7 @@ class FloorProbe:
 
     def emulator_start(self) -> float:
         state = Path(tempfile.mkdtemp(prefix="emulator-", dir=self.work))
-        cfg = control.EmulatorConfig(port=_free_port(), state_dir=state)
+        cfg = control.EmulatorConfig(port=control.free_port(), state_dir=state)
         started = time.monotonic()
         try:
             control.start(cfg)

@@ -22,6 +22,7 @@ from ssepatterns import tfvars
 from ssepatterns.emulator.control import EmulatorConfig, client_env
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, ENVS_DIR
+from ssepatterns.plumbing import scrubbed_environ
 
 ENV_NAMES = ("local", "aws")
 DEFAULT_ENV = "local"
@@ -179,15 +180,14 @@ def with_venv_on_path(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def without_endpoint_overrides(env: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in env.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    return scrubbed_environ(("AWS_ENDPOINT_URL",), base=env)
 
 
 def local_env(var_files: Sequence[Path] = ()) -> Env:
     cfg = EmulatorConfig.from_env()
     # None of the user's AWS settings (profile, session token, endpoints) may reach the emulator's
     # clients: a session token sent with the emulator's root key is rejected, a profile overrides it.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process_env = with_venv_on_path({**inherited, **client_env(cfg)})
+    process_env = with_venv_on_path({**scrubbed_environ(("AWS_",)), **client_env(cfg)})
     return Env(
         name="local",
         workdir=ENVS_DIR / "local",
@@ -203,10 +203,9 @@ def aws_process_env(rehearsal: Rehearsal | None = None) -> dict[str, str]:
     if rehearsal is None:
         return with_venv_on_path(without_endpoint_overrides(os.environ))
     # Nothing of the user's AWS setup: the rehearsal's own credentials, endpoint and CA only.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_"))}
     return with_venv_on_path(
         {
-            **inherited,
+            **scrubbed_environ(("AWS_", "TF_VAR_")),
             **rehearsal.credentials,
             "AWS_ENDPOINT_URL": rehearsal.emulator.endpoint,
             "AWS_CA_BUNDLE": str(rehearsal.emulator.ca_bundle),

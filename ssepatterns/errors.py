@@ -1,4 +1,5 @@
-"""Errors the tasks report to the user as one clear line and a non-zero exit, never a traceback."""
+"""Errors the tasks report to the user as one clear line and a non-zero exit, never a traceback
+(the one place that turns them into that line: ssepatterns.executor)."""
 
 
 class ProjectError(Exception):

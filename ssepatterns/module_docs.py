@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssepatterns import tables
 from ssepatterns.errors import ProjectError
 from ssepatterns.hcl import Block, HclError, read
 from ssepatterns.paths import TERRAFORM_DIR
@@ -136,19 +137,21 @@ def _escape_prose(text: str) -> str:
 def render_tables(variables: list[Variable], outputs: list[Output]) -> str:
     lines = ["", "## Inputs", ""]
     if variables:
-        lines += ["| Name | Description | Type | Default |", "|------|-------------|------|---------|"]
+        rows: list[tuple[str, ...]] = [("Name", "Description", "Type", "Default")]
         for v in variables:
             description = cell(v.description) + (" (sensitive)" if v.sensitive else "")
             default = "required" if v.default is None else code(v.default)
-            lines.append(f"| {code(v.name)} | {description} | {code(v.type)} | {default} |")
+            rows.append((code(v.name), description, code(v.type), default))
+        lines.append(tables.markdown(rows))
     else:
         lines.append("No inputs.")
     lines += ["", "## Outputs", ""]
     if outputs:
-        lines += ["| Name | Description |", "|------|-------------|"]
-        for o in outputs:
-            description = cell(o.description) + (" (sensitive)" if o.sensitive else "")
-            lines.append(f"| {code(o.name)} | {description} |")
+        rows = [("Name", "Description")]
+        rows += [
+            (code(o.name), cell(o.description) + (" (sensitive)" if o.sensitive else "")) for o in outputs
+        ]
+        lines.append(tables.markdown(rows))
     else:
         lines.append("No outputs.")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from typing import Any
 import hcl2
 from lark.exceptions import LarkError
 
+from ssepatterns import tables
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
 
@@ -79,17 +80,27 @@ def _guards(entry: Entry) -> str:
 
 def render(entries: list[Entry]) -> str:
     rows = [
-        "| Pattern (key of `buckets`) | Bucket | Default encryption | Bucket Key | "
-        "The bucket policy denies (besides any non-TLS request) | SSE-C |",
-        "|---|---|---|---|---|---|",
+        (
+            "Pattern (key of `buckets`)",
+            "Bucket",
+            "Default encryption",
+            "Bucket Key",
+            "The bucket policy denies (besides any non-TLS request)",
+            "SSE-C",
+        )
     ]
     for entry in entries:
         rows.append(
-            f"| `{entry.key}` | `{EXAMPLE_PREFIX}-{entry.suffix}` | {entry.title} | "
-            f"{'on' if entry.bucket_key else 'off'} | {_guards(entry)} | "
-            f"{'required, and unblocked' if entry.sse_c == 'require' else 'denied, and blocked'} |"
+            (
+                f"`{entry.key}`",
+                f"`{EXAMPLE_PREFIX}-{entry.suffix}`",
+                entry.title,
+                "on" if entry.bucket_key else "off",
+                _guards(entry),
+                "required, and unblocked" if entry.sse_c == "require" else "denied, and blocked",
+            )
         )
-    return "\n" + "\n".join(rows) + "\n"
+    return "\n" + tables.markdown(rows, rule="---") + "\n"
 
 
 def _wanted(readme: Path, table: str) -> tuple[str, str]:

@@ -95,17 +95,6 @@ def root_credentials(account_id: str) -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": account_id, "AWS_SECRET_ACCESS_KEY": "test"}  # MiniStack's fixed root secret
 
 
-def _client(cfg: control.EmulatorConfig, service: str, region: str, credentials: dict[str, str]) -> Any:
-    import boto3
-
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
-        region_name=region,
-    ).client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle))
-
-
 def create_deployer(
     cfg: control.EmulatorConfig, folder: Path, account_id: str, region: str, prefix: str
 ) -> DeployerSetup:
@@ -113,8 +102,8 @@ def create_deployer(
     with the modules it calls, so no state or .terraform lands in the checkout), then the engineer's
     permission to assume the role."""
     admin = root_credentials(account_id)
-    iam = _client(cfg, "iam", region, admin)
-    try:
+    with control.clients(cfg, region) as clients:
+        iam = clients("iam", admin)
         user = iam.create_user(UserName=ENGINEER)["User"]
         workdir = folder / "examples" / DEPLOYER_EXAMPLE
         shutil.copytree(EXAMPLES_DIR / DEPLOYER_EXAMPLE, workdir, ignore=shutil.ignore_patterns(".terraform"))
@@ -142,8 +131,6 @@ def create_deployer(
             ),
         )
         key = iam.create_access_key(UserName=ENGINEER)["AccessKey"]
-    finally:
-        iam.close()  # an open keep-alive connection delays the emulator's stop by 30 s
     credentials = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
     return DeployerSetup(credentials, role_arn, tf, variables)
 
@@ -153,15 +140,12 @@ def github_oidc_credentials(
 ) -> dict[str, str]:
     """AssumeRoleWithWebIdentity as GitHub Actions would: the accepted token's session credentials,
     after every refused token was refused. `record` gets what happened to each token."""
-    import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
     from botocore.exceptions import ClientError
 
     # Unsigned, as configure-aws-credentials calls it: the token is the only credential.
-    sts = boto3.session.Session(region_name=region).client(
-        "sts", endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle), config=Config(signature_version=UNSIGNED)
-    )
+    sts = control.client(cfg, "sts", region=region, config=Config(signature_version=UNSIGNED))
 
     def assume(token: GitHubToken) -> dict[str, Any]:
         credentials: dict[str, Any] = sts.assume_role_with_web_identity(
@@ -200,10 +184,8 @@ def destroy_deployer(cfg: control.EmulatorConfig, setup: DeployerSetup, account_
     """As the administrator, after the team is done: the example destroys what it made. What is
     left of it (the role, GitHub's OIDC provider), by ARN."""
     setup.terraform.destroy(variables=setup.variables)
-    iam = _client(cfg, "iam", setup.variables["region"], root_credentials(account_id))
-    try:
+    with control.clients(cfg, setup.variables["region"]) as clients:
+        iam = clients("iam", root_credentials(account_id))
         roles = [role["Arn"] for role in iam.list_roles()["Roles"] if role["Arn"] == setup.role_arn]
         providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
-    finally:
-        iam.close()
     return roles + providers

@@ -28,7 +28,6 @@ The rules the scan enforces, so that its counts mean what they say:
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.plumbing import scrubbed_environ
 
 # Environment variables checkov reads its options and platform settings from (CKV_SKIP_CHECK, CKV_CHECK,
 # BC_API_KEY, PRISMA_API_URL, ...): the caller's are dropped, the scan sets its own.
@@ -148,8 +148,7 @@ def _refuse_config_files() -> None:
 
 
 def _checkov_env() -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(_CHECKOV_ENV_PREFIXES)}
-    return env | _OFFLINE_ENV
+    return scrubbed_environ(_CHECKOV_ENV_PREFIXES) | _OFFLINE_ENV
 
 
 def _read_report(report: Any) -> ScanResult:

@@ -1,6 +1,8 @@
 """The Lambda functions' SSE-C helpers (lambda_src/shared), for the tooling too: one implementation.
 
-They are plain top-level modules in the Lambda zips, so the tooling imports them the same way.
+They are plain top-level modules in the Lambda zips, so the tooling imports them the same way. This is
+the one place that puts lambda_src/shared on sys.path: the unit and post-apply suites' conftests import
+this module for it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from ssepatterns.envs import Env, with_venv_on_path, without_endpoint_overrides
 from ssepatterns.errors import ProjectError
 from ssepatterns.leftovers import find_leftovers
 from ssepatterns.paths import BUILD_DIR, EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.plumbing import Clients
 from ssepatterns.provider_mirror import (
     AWS_PROVIDER_VERSION,
     MIRROR_ENV_VAR,
@@ -252,17 +253,8 @@ def destroy(env: Env, tf: Terraform) -> bool:
 
 def leftovers(env: Env, before: Mapping[str, Any]) -> list[str]:
     """What of a destroyed stack (its outputs `before`) still exists, by name."""
-    clients: list[Any] = []
-
-    def client(service: str) -> Any:
-        clients.append(env.admin_client(service))
-        return clients[-1]
-
-    try:
-        return find_leftovers(before, client)
-    finally:
-        for made in clients:  # an open keep-alive connection delays the emulator's stop by 30 s
-            made.close()
+    with Clients(env.admin_client) as clients:
+        return find_leftovers(before, clients)
 
 
 def outputs(env: Env, tf: Terraform) -> dict[str, Any]:

@@ -14,7 +14,7 @@ python-terraform quirks, each checked against Terraform 1.11.4, and what we do a
    asks for "yes" ("error asking for approval: EOF" with no stdin). We apply saved plans only, through
    cmd("apply", PLAN), which sends no -auto-approve at all.
 3. destroy() always sends -force, removed in Terraform 0.15 ("flag provided but not defined"). Not used:
-   a destroy is plan(destroy=True) + apply(plan).
+   our destroy() is cmd("destroy", -auto-approve).
 4. output(NAME) reads value["value"], but Terraform >= 0.14 prints the bare value: TypeError (strings,
    lists) or KeyError (maps). It also returns None on failure, dropping stderr. We call output() without a
    name (all outputs) and our runner raises on failure first.
@@ -53,18 +53,18 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import Any
 
 import python_terraform
 from python_terraform import IsFlagged, IsNotFlagged
 
 from ssepatterns import hcl
 from ssepatterns.errors import ProjectError
+from ssepatterns.plumbing import tee
 from ssepatterns.provider_mirror import terraform_platform
 
 INSTALL_URL = "https://developer.hashicorp.com/terraform/install"
@@ -263,7 +263,6 @@ class Terraform:
         self,
         out: Path,
         variables: Mapping[str, Any] | None = None,
-        destroy: bool = False,
         var_files: Sequence[Path] = (),
         lock_timeout: str | None = None,
         replace: Sequence[str] = (),
@@ -280,7 +279,6 @@ class Terraform:
             # The user's files first, ./inv's values (resolved from them and the options) last: they win.
             var_file=[str(Path(path).absolute()) for path in var_files] or None,
             var=dict(variables) if variables else None,
-            destroy=IsFlagged if destroy else None,
             lock_timeout=lock_timeout,
             replace=list(replace) or None,
             input=False,
@@ -472,37 +470,21 @@ class Terraform:
         if self.echo:
             print(f"$ {shlex.join(['terraform', *argv[1:]])}", flush=True)
         started = time.monotonic()
-        out: list[str] = []
-        err: list[str] = []
-        with subprocess.Popen(
-            [executable, *argv[1:]],
-            cwd=self.workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,  # never wait on a prompt, whatever flags a command accepts
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        ) as proc:
-            pumps = [
-                threading.Thread(target=_pump, args=(proc.stdout, self.echo and stream, sys.stdout, out)),
-                threading.Thread(target=_pump, args=(proc.stderr, self.echo, sys.stderr, err)),
-            ]
-            for pump in pumps:
-                pump.start()
-            try:
-                rc = proc.wait()
-            except KeyboardInterrupt:
-                # Terraform got the same SIGINT and stops gracefully (state lock, partial state): let it.
-                proc.wait()
-                raise ProjectError(f"{name} interrupted") from None
-            finally:
-                for pump in pumps:
-                    pump.join()
+        try:
+            teed = tee(
+                [executable, *argv[1:]],
+                cwd=self.workdir,
+                env=env,
+                show_stdout=self.echo and stream,
+                show_stderr=self.echo,
+            )
+        except KeyboardInterrupt:
+            # Terraform got the same SIGINT and stopped gracefully (state lock, partial state): tee let it.
+            raise ProjectError(f"{name} interrupted") from None
+        rc = teed.returncode
         if self.echo:
             print(f"  ({time.monotonic() - started:.1f}s, exit {rc})", flush=True)
-        stdout, stderr = "".join(out), "".join(err)
+        stdout, stderr = teed.stdout, teed.stderr
         self.last_stdout = stdout
         if rc not in ok_codes:
             if "Error acquiring the state lock" in stderr:
@@ -564,15 +546,6 @@ def _config_fingerprint(item: str) -> str:
     if "=" not in item and path.is_file():
         return f"file:{hashlib.sha256(path.read_bytes()).hexdigest()}"
     return item
-
-
-def _pump(pipe: IO[str], show: bool, sink: TextIO, chunks: list[str]) -> None:
-    """Copy a child's pipe line by line into `chunks`, and to `sink` as it arrives when `show`."""
-    for line in pipe:
-        chunks.append(line)
-        if show:
-            sink.write(line)
-            sink.flush()
 
 
 def _tail(text: str, limit: int = 25) -> str:

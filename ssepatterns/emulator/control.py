@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -30,11 +31,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import EMULATOR_STATE_DIR, REPO_ROOT
+from ssepatterns.plumbing import Clients, scrubbed_environ
 
 PORT_ENV_VAR = "SSE_PATTERNS_EMULATOR_PORT"
 SAVED_MARKER_ENV_VAR = "SSE_PATTERNS_SAVED_MARKER"  # the launcher touches it after each save
@@ -305,6 +309,36 @@ def client_env(cfg: EmulatorConfig) -> dict[str, str]:
     }
 
 
+def client(
+    cfg: EmulatorConfig,
+    service: str,
+    credentials: Mapping[str, str] | None = None,
+    region: str | None = None,
+    **options: Any,
+) -> Any:
+    """A boto3 client of `service` on the emulator, trusting its CA bundle: as `credentials`
+    (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for a session, AWS_SESSION_TOKEN; default the
+    emulator's root, as client_env), in `region` (default the emulator's); `options` go to client().
+
+    Close it before the emulator stops, or take it from clients(), which does (see plumbing.Clients)."""
+    import boto3
+
+    creds = client_env(cfg) if credentials is None else credentials
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds.get("AWS_SESSION_TOKEN"),
+        region_name=region or cfg.region,
+    )
+    return session.client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle), **options)
+
+
+def clients(cfg: EmulatorConfig, region: str | None = None) -> Clients:
+    """A factory of emulator clients (`clients(service, credentials=None, **options)`, as client() in
+    `region`) that closes every one it made at close() or at the end of a `with` block."""
+    return Clients(functools.partial(client, cfg, region=region))
+
+
 def wait_healthy(cfg: EmulatorConfig, timeout: float) -> None:
     """Return once the running emulator answers its health check; ProjectError otherwise."""
     _wait_healthy(cfg, timeout, None)
@@ -312,12 +346,7 @@ def wait_healthy(cfg: EmulatorConfig, timeout: float) -> None:
 
 def emulator_env(cfg: EmulatorConfig, base: dict[str, str] | None = None) -> dict[str, str]:
     """The emulator process's environment: `base` (default os.environ) sanitised, plus its settings."""
-    inherited = os.environ if base is None else base
-    env = {
-        name: value
-        for name, value in inherited.items()
-        if not name.startswith(_DROPPED_PREFIXES) and name not in _DROPPED_NAMES
-    }
+    env = scrubbed_environ(_DROPPED_PREFIXES, _DROPPED_NAMES, base)
     env.update(
         {
             "GATEWAY_PORT": str(cfg.port),

@@ -8,13 +8,9 @@ Nothing here ever puts key material into a string it returns.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import re
-import zipfile
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -105,34 +101,6 @@ def key_format(key: str, length: int = 32) -> str:
         if problems
         else f"{length} characters, lowercase letters and digits, both present"
     )
-
-
-def key_forms(key: str) -> list[bytes]:
-    """Every form the key could leak in: raw, and base64 as sent in the SSE-C header."""
-    raw = key.encode()
-    return [raw, base64.b64encode(raw)]
-
-
-def artifact_texts(paths: Iterable[Path]) -> dict[str, bytes]:
-    """The bytes to search in each existing file; a zip (a saved plan) contributes every member."""
-    texts: dict[str, bytes] = {}
-    for path in paths:
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        if zipfile.is_zipfile(io.BytesIO(data)):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for name in archive.namelist():
-                    texts[f"{path.name}:{name}"] = archive.read(name)
-        else:
-            texts[path.name] = data
-    return texts
-
-
-def holding_key(key: str, texts: Mapping[str, bytes]) -> list[str]:
-    """Names of the texts that contain the key in any of its forms."""
-    forms = key_forms(key)
-    return sorted(name for name, data in texts.items() if any(form in data for form in forms))
 
 
 def round_trip(s3: Any, bucket: str, key: str, body: bytes, **put_args: Any) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ssepatterns import tables
 
 PASSED, FAILED, NOT_APPLICABLE = "passed", "failed", "not_applicable"
 STATUSES = (PASSED, FAILED, NOT_APPLICABLE)
@@ -56,48 +57,11 @@ class Report:
         width = width or max(100, shutil.get_terminal_size((140, 20)).columns)
         headers = ("pattern", "check", "expected", "observed", "result")
         rows = [(c.pattern, c.id, c.expected, c.observed, _result(c.status)) for c in self.checks]
-        fixed = [
-            max(len(headers[i]), *(len(r[i]) for r in rows)) if rows else len(headers[i]) for i in (0, 1, 4)
-        ]
+        fixed = sum(max(len(row[i]) for row in [headers, *rows]) for i in (0, 1, 4))
         # expected and observed share what is left, wrapped rather than cut.
-        free = max(30, width - sum(fixed) - 4 * 3)
-        wrap = [free // 2, free - free // 2]
-        lines = [_line(headers, fixed, wrap), _line(tuple("-" * 200 for _ in headers), fixed, wrap, cut=True)]
-        for row in rows:
-            lines.append(_line(row, fixed, wrap))
-        return "\n".join(lines)
+        free = max(30, width - fixed - 4 * 3)
+        return tables.columns([headers, *rows], separator=" | ", wrap={2: free // 2, 3: free - free // 2})
 
 
 def _result(status: str) -> str:
     return {PASSED: "PASS", FAILED: "FAIL", NOT_APPLICABLE: "n/a"}[status]
-
-
-def _line(row: tuple[str, ...], fixed: list[int], wrap: list[int], cut: bool = False) -> str:
-    pattern, check, expected, observed, result = row
-    if cut:
-        return " | ".join(
-            (
-                pattern[: fixed[0]],
-                check[: fixed[1]],
-                expected[: wrap[0]],
-                observed[: wrap[1]],
-                result[: fixed[2]],
-            )
-        )
-    exp_lines = textwrap.wrap(expected, wrap[0]) or [""]
-    obs_lines = textwrap.wrap(observed, wrap[1]) or [""]
-    out = []
-    for i in range(max(len(exp_lines), len(obs_lines))):
-        first = i == 0
-        out.append(
-            " | ".join(
-                (
-                    (pattern if first else "").ljust(fixed[0]),
-                    (check if first else "").ljust(fixed[1]),
-                    (exp_lines[i] if i < len(exp_lines) else "").ljust(wrap[0]),
-                    (obs_lines[i] if i < len(obs_lines) else "").ljust(wrap[1]),
-                    result if first else "",
-                )
-            ).rstrip()
-        )
-    return "\n".join(out)

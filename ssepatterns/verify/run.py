@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json as json_module
 import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from typing import Any
 
 from ssepatterns.envs import Env, to_spec
 from ssepatterns.errors import ProjectError
+from ssepatterns.key_scan import artifact_texts, holding_key
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
-from ssepatterns.verify.observe import artifact_texts, holding_key
+from ssepatterns.plumbing import tee
 from ssepatterns.verify.target import open_target, read_outputs
 
 SUITE = REPO_ROOT / "tests" / "postapply"
@@ -64,7 +64,8 @@ def run(env: Env, json: str | None = None, junit: str | None = None) -> dict[str
         os.chmod(spec.name, 0o600)
         json_module.dump({**to_spec(env), "outputs": outputs}, spec)
     try:
-        rc = _tee(pytest_command(env, Path(spec.name), paths), paths.log)
+        command = pytest_command(env, Path(spec.name), paths)
+        rc = tee(command, cwd=REPO_ROOT, log=paths.log, merge_stderr=True, stdin=None).returncode
     finally:
         Path(spec.name).unlink(missing_ok=True)
     _check_no_key_material(env, paths, outputs)
@@ -83,21 +84,6 @@ def summary_of(report: Path) -> dict[str, int]:
         return dict(json_module.loads(report.read_text(encoding="utf-8"))["summary"])
     except (OSError, ValueError, KeyError):
         return {"passed": 0, "failed": 0, "not_applicable": 0}
-
-
-def _tee(command: list[str], log: Path) -> int:
-    with (
-        log.open("w") as sink,
-        subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as proc,
-    ):
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            sink.write(line)
-        return proc.wait()
 
 
 def _check_no_key_material(env: Env, paths: VerifyPaths, outputs: dict[str, Any]) -> None:

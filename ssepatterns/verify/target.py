@@ -22,6 +22,7 @@ from ssepatterns import stack
 from ssepatterns.consistency import Propagation
 from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
+from ssepatterns.plumbing import Clients
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Target:
     outputs: dict[str, Any]
     session: boto3.session.Session
     propagation: Propagation
-    _clients: list[Any] = field(default_factory=list, repr=False)
+    _clients: Clients = field(default_factory=lambda: Clients(_client_of), repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -82,15 +83,15 @@ class Target:
             config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
         else:
             config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 4})
-        made = session.client(service, region_name=self.region, config=config, **kwargs)
-        self._clients.append(made)
-        return made
+        return self._clients(session, service, region_name=self.region, config=config, **kwargs)
 
     def close(self) -> None:
-        """Close every client: an idle keep-alive connection delays the emulator's stop by 30 s."""
-        for made in self._clients:
-            made.close()
-        self._clients.clear()
+        """Close every client it made (see plumbing.Clients)."""
+        self._clients.close()
+
+
+def _client_of(session: boto3.session.Session, service: str, **kwargs: Any) -> Any:
+    return session.client(service, **kwargs)
 
 
 # Outputs the checks need that a stack applied by an older version of this code lacks.

@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import pytest
 
 from ssepatterns.emulator import control
 from ssepatterns.paths import REPO_ROOT
+from ssepatterns.plumbing import scrubbed_environ
 from ssepatterns.working_copy import copy_working_tree
 
 pytestmark = pytest.mark.faults
@@ -44,9 +44,7 @@ class World:
     runs: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
-        inherited = {
-            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_", "SSE_PATTERNS_"))
-        }
+        inherited = scrubbed_environ(("AWS_", "TF_VAR_", "SSE_PATTERNS_"))
         return {**inherited, control.PORT_ENV_VAR: str(self.cfg.port)}
 
     def start(self, *args: str, log: str) -> subprocess.Popen[str]:
@@ -70,17 +68,6 @@ class World:
     def verification(self) -> dict[str, int]:
         report = json.loads((self.root / "build" / "reports" / "verify-local.json").read_text())
         return {key: report["summary"][key] for key in ("passed", "failed")}
-
-    def s3(self):  # noqa: ANN201 - a boto3 client
-        creds = control.client_env(self.cfg)
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=self.cfg.endpoint,
-            region_name=self.cfg.region,
-            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-            verify=str(self.cfg.ca_bundle),
-        )
 
 
 @pytest.fixture(scope="module")
@@ -156,14 +143,12 @@ def test_b_emulator_killed_and_drift_then_up_converges(world: World) -> None:
     rc, out = world.inv("emulator.start", log="start-after-kill")
     assert rc == 0, out
     assert f"the previous emulator (pid {pid}) was not stopped cleanly" in out
-    s3 = world.s3()
-    try:  # as the emulator's root, out of band: SSE-C no longer blocked
+    with control.clients(world.cfg) as clients:  # as the emulator's root, out of band: SSE-C unblocked
+        s3 = clients("s3")
         configuration = s3.get_bucket_encryption(Bucket=DRIFTED_BUCKET)["ServerSideEncryptionConfiguration"]
         for rule in configuration["Rules"]:
             rule["BlockedEncryptionTypes"] = {"EncryptionType": ["NONE"]}
         s3.put_bucket_encryption(Bucket=DRIFTED_BUCKET, ServerSideEncryptionConfiguration=configuration)
-    finally:
-        s3.close()
 
     rc, out = world.inv("up", log="up-after-crash-and-drift")
     assert rc == 0, out[-3000:]

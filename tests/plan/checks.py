@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ssepatterns.hcl import HclError
+from ssepatterns.key_scan import key_like_runs, redact
 
 from .fixtures import INVENTORY_DIR, PlannedEnv
 from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
@@ -146,43 +147,21 @@ def _section(planned: PlannedEnv, section: str, expectations: dict[str, Any]) ->
 
 
 # --------------------------------------------------------------------------- no key in the plan
-
-# What a leaked SSE-C key looks like: 32 characters of lowercase letters and digits. Runs are
-# matched at any length >= 32 (in the binary plan a string sits next to arbitrary bytes) and kept
-# when they hold a digit and a letter beyond f: pure hex (digests) is not a key, and a random key
-# of this alphabet is pure hex with probability (16/36)^32, about 5e-12.
-_KEY_RUN = re.compile(r"[a-z0-9]{32,}")
-_KEY_RUN_BYTES = re.compile(rb"[a-z0-9]{32,}")
-
-
-def looks_like_key(run: str) -> bool:
-    return bool(re.search(r"[0-9]", run) and re.search(r"[g-z]", run))
-
-
-def key_like_runs(text: str) -> list[str]:
-    return [run for run in _KEY_RUN.findall(text) if looks_like_key(run)]
+# What looks like a key, without knowing it: ssepatterns.key_scan (looks_like_key says why).
 
 
 def secret_findings(planned: PlannedEnv) -> list[str]:
     """Anything in the plan JSON or in any member of the binary plan that looks like an SSE-C key."""
-    found = [f"plan JSON: {_redact(run)} looks like an SSE-C key" for run in key_like_runs(planned.plan_json)]
+    found = [f"plan JSON: {redact(run)} looks like an SSE-C key" for run in key_like_runs(planned.plan_json)]
     with zipfile.ZipFile(planned.plan_file) as archive:
         for name in archive.namelist():
-            for run in _KEY_RUN_BYTES.findall(archive.read(name)):
-                if looks_like_key(run.decode()):
-                    found.append(f"binary plan {name}: {_redact(run.decode())} looks like an SSE-C key")
+            found += [
+                f"binary plan {name}: {redact(run)} looks like an SSE-C key"
+                for run in key_like_runs(archive.read(name))
+            ]
     raw = planned.plan_file.read_bytes()  # the zip's own bytes, e.g. a stored (uncompressed) member
-    found += [
-        f"binary plan file: {_redact(run.decode())} looks like an SSE-C key"
-        for run in _KEY_RUN_BYTES.findall(raw)
-        if looks_like_key(run.decode())
-    ]
+    found += [f"binary plan file: {redact(run)} looks like an SSE-C key" for run in key_like_runs(raw)]
     return found
-
-
-def _redact(run: str) -> str:
-    """Enough to find it, not enough to use it."""
-    return f"{run[:4]}…({len(run)} characters)"
 
 
 # --------------------------------------------------------------------------- identity policies

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -44,6 +43,7 @@ import yaml
 from ssepatterns import lambda_zip
 from ssepatterns.emulator import control
 from ssepatterns.paths import EXAMPLES_DIR, TERRAFORM_DIR
+from ssepatterns.plumbing import scrubbed_environ
 from ssepatterns.provider_mirror import find_provider_mirror
 
 from .matcher import UNKNOWN
@@ -340,17 +340,11 @@ class PlanFailed(Exception):
     """A plan that should succeed failed: the tests of that env fail with terraform's errors."""
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((control.HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 def base_process_env(tmp: Path) -> dict[str, str]:
     """The caller's environment without anything that would steer terraform or the AWS provider:
     no AWS_* (profile, region, endpoints, keys), no TF_* (TF_VAR_* would set inputs), except a
     TF_CLI_CONFIG_FILE that exists; shared AWS config files pointed at nothing."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env = scrubbed_environ(("AWS_", "TF_"))
     cli_config = os.environ.get("TF_CLI_CONFIG_FILE")
     if cli_config and Path(cli_config).is_file():
         env["TF_CLI_CONFIG_FILE"] = cli_config
@@ -364,38 +358,16 @@ def base_process_env(tmp: Path) -> dict[str, str]:
     }
 
 
-def _client(
-    cfg: control.EmulatorConfig, service: str, key: str, secret: str, region: str, token: str | None = None
-) -> Any:
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token, region_name=region
-    )
-    return session.client(service, endpoint_url=cfg.endpoint, verify=str(cfg.ca_bundle))
-
-
 def _caller_account(cfg: control.EmulatorConfig, creds: Mapping[str, str], region: str) -> str:
-    sts = _client(
-        cfg,
-        "sts",
-        creds["AWS_ACCESS_KEY_ID"],
-        creds["AWS_SECRET_ACCESS_KEY"],
-        region,
-        creds.get("AWS_SESSION_TOKEN"),
-    )
-    try:
-        return str(sts.get_caller_identity()["Account"])
-    finally:
-        sts.close()
+    with control.clients(cfg, region) as clients:
+        return str(clients("sts", creds).get_caller_identity()["Account"])
 
 
 def _deployer_credentials(cfg: control.EmulatorConfig) -> dict[str, str]:
     """Credentials of an assumed-role session in AWS_ENV_ACCOUNT, as an SSO user would deploy with."""
-    root = {"key": AWS_ENV_ACCOUNT, "secret": "test", "region": AWS_ENV_REGION}
-    iam = _client(cfg, "iam", **root)
-    sts = _client(cfg, "sts", **root)
-    try:
+    root = {"AWS_ACCESS_KEY_ID": AWS_ENV_ACCOUNT, "AWS_SECRET_ACCESS_KEY": "test"}
+    with control.clients(cfg, AWS_ENV_REGION) as clients:
+        iam, sts = clients("iam", root), clients("sts", root)
         trust = {
             "Version": "2012-10-17",
             "Statement": [
@@ -411,9 +383,6 @@ def _deployer_credentials(cfg: control.EmulatorConfig) -> dict[str, str]:
             RoleName=DEPLOYER_ROLE, PolicyName="plan", PolicyDocument=json.dumps(_DEPLOYER_POLICY)
         )
         session = sts.assume_role(RoleArn=role["Arn"], RoleSessionName=DEPLOYER_SESSION)["Credentials"]
-    finally:
-        iam.close()  # an open keep-alive connection delays the emulator's stop by 30 s
-        sts.close()
     return {
         "AWS_ACCESS_KEY_ID": session["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": session["SecretAccessKey"],
@@ -431,7 +400,7 @@ def _code_hash(path: Path) -> str:
 def open_workspace() -> Iterator[Workspace]:
     """Start the emulator, build the zips, prepare both envs' inputs; stop and remove it all after."""
     tmp = Path(tempfile.mkdtemp(prefix="sse-plan-"))
-    cfg = control.EmulatorConfig(port=free_port(), state_dir=tmp / "emulator")
+    cfg = control.EmulatorConfig(port=control.free_port(), state_dir=tmp / "emulator")
     try:
         control.start(cfg)
         packages = {package.name: package.path for package in lambda_zip.build_all()}

@@ -39,6 +39,8 @@ from typing import Any
 
 import yaml
 
+from ssepatterns.key_scan import redact_key_like
+
 
 class _Marker:
     def __init__(self, name: str) -> None:
@@ -209,14 +211,9 @@ def _unordered_mismatches(expected: list[Any], actual: Any, path: str) -> list[s
     return found
 
 
-# A run shaped like the SSE-C key (see checks.py) is never printed whole: a failing test must not
-# copy a leaked key into CI logs.
-_KEY_LIKE = re.compile(r"[a-z0-9]{32,}")
-
-
 def _show(value: Any, limit: int = 300) -> str:
     text = repr(value) if isinstance(value, _Marker) else json.dumps(value, default=_plain, sort_keys=True)
-    text = _KEY_LIKE.sub(lambda m: f"{m.group()[:4]}…({len(m.group())} characters)", text)
+    text = redact_key_like(text)  # a key-like run is never shown whole: no leaked key in CI logs
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -12,7 +12,9 @@ import string
 
 import pytest
 
-from .checks import key_like_runs, looks_like_key, secret_findings
+from ssepatterns.key_scan import key_like_runs, looks_like_key
+
+from .checks import secret_findings
 from .fixtures import ENVS, PlannedEnvs
 
 pytestmark = pytest.mark.plan

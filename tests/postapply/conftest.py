@@ -7,11 +7,11 @@ Run through `./inv verify` (or `./inv up`), which passes --sse-env and the repor
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+import ssepatterns.sse_c  # noqa: F401 - lambda_src/shared on sys.path: the checks import its helpers
 from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.verify import patterns
@@ -30,8 +30,6 @@ from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and f
 from ssepatterns.verify.target import Target, open_target
 
 PATTERNS = pytest.StashKey[list[patterns.Pattern]]()
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "shared"))
 
 
 def _target(config: pytest.Config) -> Target:

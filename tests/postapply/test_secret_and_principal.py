@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from ssepatterns import stack
+from ssepatterns.key_scan import artifact_texts, holding_key
 from ssepatterns.verify.marks import check
-from ssepatterns.verify.observe import artifact_texts, holding_key, key_format
+from ssepatterns.verify.observe import key_format
 
 
 @check("setup.principal-not-root", "setup", "a non-root IAM principal")

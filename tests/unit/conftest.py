@@ -1,8 +1,6 @@
-"""Unit tests import the Lambda handlers' shared helpers the way the Lambda runtime does: top level."""
+"""Unit tests import the Lambda handlers' shared helpers the way the Lambda runtime does: top level
+(ssepatterns.sse_c puts lambda_src/shared on sys.path, the one place that does)."""
 
-import sys
-from pathlib import Path
+from emulator_support import emulator  # noqa: F401 - the session's real emulator fixture
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "shared"))
-
-from emulator_support import emulator  # noqa: E402,F401 - the session's real emulator fixture
+import ssepatterns.sse_c  # noqa: F401 - lambda_src/shared on sys.path, before any test module imports it

@@ -23,6 +23,7 @@ from botocore.loaders import Loader
 from botocore.stub import Stubber
 
 from ssepatterns.paths import TERRAFORM_DIR
+from ssepatterns.plumbing import scrubbed_environ
 
 SCRIPTS = TERRAFORM_DIR / "modules" / "encrypted-bucket" / "scripts"
 SCRIPT = SCRIPTS / "put_blocked_encryption_types.py"
@@ -68,9 +69,8 @@ class FakeClock:
 @pytest.fixture(autouse=True)
 def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No AWS settings from the developer's shell, no shared files, no instance metadata."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "SSE_PATTERNS_")):
-            monkeypatch.delenv(name)
+    for name in set(os.environ) - set(scrubbed_environ(("AWS_", "SSE_PATTERNS_"))):
+        monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")

@@ -12,28 +12,21 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from ssepatterns.emulator import control
 from ssepatterns.emulator.control import EmulatorConfig
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import EMULATOR_STATE_DIR
+from ssepatterns.plumbing import Clients
 
 ROOT_KEY = "test"  # MiniStack's root access key id and secret
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def cfg(tmp_path: Path) -> EmulatorConfig:
-    return EmulatorConfig(port=_free_port(), state_dir=tmp_path / "state")
+    return EmulatorConfig(port=control.free_port(), state_dir=tmp_path / "state")
 
 
 # --------------------------------------------------------------------------- configuration
@@ -168,21 +161,9 @@ def _wait_port_free(port: int, timeout: float = 10) -> None:
 
 
 def test_what_was_saved_survives_a_kill_and_nothing_after(cfg: EmulatorConfig) -> None:
-    import boto3
-
-    def s3():  # noqa: ANN202 - a boto3 client, closed by the caller
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=cfg.endpoint,
-            region_name=cfg.region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            verify=str(cfg.ca_bundle),
-        )
-
     control.start(cfg, timeout=60)
     try:
-        client = s3()
+        client = control.client(cfg, "s3")
         client.create_bucket(Bucket="made-before-the-save")
         control.save(cfg)
         client.create_bucket(Bucket="made-after-the-save")
@@ -195,7 +176,7 @@ def test_what_was_saved_survives_a_kill_and_nothing_after(cfg: EmulatorConfig) -
         message = control.start(cfg, timeout=60)
         assert f"the previous emulator (pid {pid}) was not stopped cleanly" in message
         assert json.loads(cfg.unclean_stop_file.read_text())["last_saved"] == saved
-        client = s3()
+        client = control.client(cfg, "s3")
         assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["made-before-the-save"]
         client.close()
     finally:
@@ -249,36 +230,21 @@ def test_logs(cfg: EmulatorConfig) -> None:
 
 
 @pytest.fixture
-def clients(cfg: EmulatorConfig) -> Iterator[Any]:
-    """A factory of root boto3 clients; closed at the end (an idle keep-alive slows the shutdown)."""
-    made: list[Any] = []
-
-    def make(service: str) -> Any:
-        client = boto3.session.Session().client(
-            service,
-            endpoint_url=cfg.endpoint,
-            region_name=cfg.region,
-            aws_access_key_id=ROOT_KEY,
-            aws_secret_access_key=ROOT_KEY,
-            verify=str(cfg.ca_bundle),
-        )
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+def clients(cfg: EmulatorConfig) -> Iterator[Clients]:
+    """Root clients of the emulator; closed at the end (an idle keep-alive slows the shutdown)."""
+    with control.clients(cfg) as made:
+        yield made
 
 
 @pytest.mark.emulator
-def test_state_survives_stop_and_start(cfg: EmulatorConfig, clients: Any) -> None:
+def test_state_survives_stop_and_start(cfg: EmulatorConfig, clients: Clients) -> None:
     try:
         assert control.start(cfg).startswith("emulator started")
         assert control.start(cfg).startswith("emulator already running")
         state = control.status(cfg)
         assert (state.running, state.healthy, state.endpoint) == (True, True, cfg.endpoint)
         with pytest.raises(ProjectError, match=rf"already running on port {cfg.port}"):
-            control.start(EmulatorConfig(port=_free_port(), state_dir=cfg.state_dir))
+            control.start(EmulatorConfig(port=control.free_port(), state_dir=cfg.state_dir))
 
         bundle = cfg.ca_bundle.read_text()
         assert cfg.tls_cert.read_text() in bundle and bundle.count("BEGIN CERTIFICATE") > 1  # + system roots

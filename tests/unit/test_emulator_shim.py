@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_support import Clients, RunningEmulator, port_open
+from emulator_support import RunningEmulator, port_open
 
 from ssepatterns.emulator import control, launcher, shim
+from ssepatterns.plumbing import Clients
 
 SSE_C_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
 KMS_KEY_ID_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -163,7 +164,9 @@ def _user_s3(clients: Clients, user: str) -> Any:
         ),
     )
     key = iam.create_access_key(UserName=user)["AccessKey"]
-    return clients("s3", key["AccessKeyId"], key["SecretAccessKey"])
+    return clients(
+        "s3", {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    )
 
 
 def _deny_put_policy(bucket: str, condition: dict) -> str:

@@ -136,7 +136,7 @@ def test_plan_variables_travel_in_a_private_var_file(fake_tf: FakeTerraform, wor
     user_file = workdir / "team.tfvars.json"
     user_file.write_text('{"prefix": "team"}')
     Terraform(workdir, echo=False).plan(
-        workdir / "p.tfplan", tricky, destroy=True, var_files=[user_file], lock_timeout="0s"
+        workdir / "p.tfplan", tricky, var_files=[user_file], lock_timeout="0s"
     )
     call = fake_tf.calls()[-1]
     var_file_args = [arg for arg in call["argv"] if arg.startswith("-var-file=")]
@@ -146,7 +146,7 @@ def test_plan_variables_travel_in_a_private_var_file(fake_tf: FakeTerraform, wor
     assert call["var_files"][var_file] == tricky  # every character survives, via JSON
     assert not Path(var_file).exists(), "the temporary var file (secrets) is removed after the run"
     assert not any("$HOME" in arg for arg in call["argv"]), "values never go on the command line"
-    assert "-destroy" in call["argv"] and "-lock-timeout=0s" in call["argv"]
+    assert "-lock-timeout=0s" in call["argv"]
     assert "-detailed-exitcode" in call["argv"] and "-input=false" in call["argv"]
 
 
@@ -415,7 +415,8 @@ def test_real_terraform_round_trip(tmp_path: Path) -> None:
     tf.apply(plan)
     assert tf.outputs() == {"greeting": value}
     assert tf.plan(plan, {"greeting": value}) is False
-    assert tf.plan(plan, {"greeting": value}, destroy=True) is True
+    tf.destroy(variables={"greeting": value})
+    assert tf.outputs() == {}
 
 
 @needs_terraform

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+from ssepatterns.key_scan import artifact_texts, holding_key
 from ssepatterns.verify.observe import (
     DENY_SSE_C_SID,
     OK,
-    artifact_texts,
     bucket_default,
     bucket_policy_statement,
     deny_sse_c_statement,
     encryption,
-    holding_key,
     key_format,
     outcome,
     policy_statement,
