@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ssepatterns.hcl import HclError
-from ssepatterns.key_scan import key_like_runs, redact
+from ssepatterns.key_scan import key_like_runs, redact, redact_key_like
 
 from .fixtures import INVENTORY_DIR, PlannedEnv
 from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
@@ -304,3 +304,43 @@ def ordering_findings(planned: PlannedEnv) -> list[str]:
                 f"ordering: local.{name} reads the customer managed key: every bucket would wait for it"
             )
     return found
+
+
+# --------------------------------------------------------------------------- regenerating inventories
+
+# A fact too short or too common to stand for itself when written back as a placeholder.
+_UNSUBSTITUTED_FACTS = ("env", "partition")
+
+
+def plan_summary(planned: PlannedEnv) -> dict[str, Any]:
+    """The plan as an inventory would state it (cloud-foundation-fabric's tools/plan_summary.py does the
+    same): `counts` of managed resources, every planned resource's `values`, and `outputs`, with the
+    env's facts written back as {{placeholders}} and unknown values as <unknown>. What a developer copies
+    from after an intended change (`--save-inventory`); the inventories themselves stay curated."""
+    managed = Counter(
+        change["type"] for change in planned.plan["resource_changes"] if change["mode"] == "managed"
+    )
+    facts = sorted(
+        ((name, value) for name, value in planned.facts.items() if name not in _UNSUBSTITUTED_FACTS),
+        key=lambda item: -len(item[1]),  # the longest first: global_prefix before account_id
+    )
+
+    def placeholders(node: Any) -> Any:
+        if node is UNKNOWN:
+            return "<unknown>"
+        if isinstance(node, str):
+            for name, value in facts:
+                if value and len(value) >= 6:
+                    node = node.replace(value, "{{" + name + "}}")
+            return redact_key_like(node)  # a summary is printed and saved: never a key-like run
+        if isinstance(node, dict):
+            return {key: placeholders(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [placeholders(value) for value in node]
+        return node
+
+    return {
+        "counts": dict(sorted(managed.items())),
+        "values": {address: placeholders(values) for address, values in sorted(planned.resources.items())},
+        "outputs": {name: placeholders(value) for name, value in sorted(planned.outputs.items())},
+    }
