@@ -335,7 +335,7 @@ def bench(
     c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
 ) -> None:
     """Time the daily workflows on a copy of this checkout against the provider-start-up floor."""
-    from ssepatterns import bench as benchmark
+    from tools import bench as benchmark
 
     if runs < 1 or test_runs < 1:
         raise ProjectError("--runs and --test-runs must be 1 or more (leave workflows out with --only)")
@@ -360,7 +360,7 @@ def lint(c: Context) -> None:
     README tables current, the GitHub workflows (actionlint, zizmor --offline)."""
     c.run(f"{sys.executable} -m ruff check {REPO_ROOT}", echo=True)
     c.run(f"{sys.executable} -m ruff format --check {REPO_ROOT}", echo=True)
-    with step("mypy (strict): ssepatterns/, tasks.py, lambda_src/"), c.cd(str(REPO_ROOT)):
+    with step("mypy (strict): ssepatterns/, tools/, tasks.py, lambda_src/"), c.cd(str(REPO_ROOT)):
         # the paths and flags are [tool.mypy] in pyproject.toml, relative to the repository root
         if c.run(f"{sys.executable} -m mypy", echo=True, warn=True, pty=False).exited != 0:
             raise ProjectError("mypy found type errors (listed above)")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ssepatterns import bench
-from ssepatterns.bench import RunRecord, Summary, Target, TerraformCall, Workflow
+from tools import bench
+from tools.bench import RunRecord, Summary, Target, TerraformCall, Workflow
 
 APPLY = Workflow("apply-warm", "warm apply", ("apply",), "up", Target("ratio", 1.2))
 VERIFY = Workflow("verify", "verify", ("verify",), "up", Target("seconds", 15))

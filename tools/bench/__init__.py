@@ -166,7 +166,7 @@ def loads_provider(args: Sequence[str]) -> bool:
 
 
 SHIM_TEMPLATE = """#!/bin/bash
-# terraform counting shim written by ssepatterns.bench: log this command, then run the real terraform.
+# terraform counting shim written by tools.bench: log this command, then run the real terraform.
 # An apply's output also goes through a line stamper (the time each line was printed): where the
 # apply walk spent its time. bash for pipefail; the real terraform stays this shell's child (a
 # pipeline's simple command is exec'd in the forked child), so its plugins' grandparent is still $$.
@@ -1209,5 +1209,5 @@ def _measure_once(workspace: Workspace, probe: FloorProbe, summary: Summary, num
     )
 
 
-if __name__ == "__main__":  # development: python -m ssepatterns.bench [runs] [workflow ...]
+if __name__ == "__main__":  # development: python -m tools.bench [runs] [workflow ...]
     sys.exit(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1, None, only=sys.argv[2:] or None))
