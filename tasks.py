@@ -335,7 +335,7 @@ def bench(
     c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
 ) -> None:
     """Time the daily workflows on a copy of this checkout against the provider-start-up floor."""
-    from ssepatterns import bench as benchmark
+    from tools import bench as benchmark
 
     if runs < 1 or test_runs < 1:
         raise ProjectError("--runs and --test-runs must be 1 or more (leave workflows out with --only)")
@@ -360,7 +360,7 @@ def lint(c: Context) -> None:
     README tables current, the GitHub workflows (actionlint, zizmor --offline)."""
     c.run(f"{sys.executable} -m ruff check {REPO_ROOT}", echo=True)
     c.run(f"{sys.executable} -m ruff format --check {REPO_ROOT}", echo=True)
-    with step("mypy (strict): ssepatterns/, tasks.py, lambda_src/"), c.cd(str(REPO_ROOT)):
+    with step("mypy (strict): ssepatterns/, tools/, tasks.py, lambda_src/"), c.cd(str(REPO_ROOT)):
         # the paths and flags are [tool.mypy] in pyproject.toml, relative to the repository root
         if c.run(f"{sys.executable} -m mypy", echo=True, warn=True, pty=False).exited != 0:
             raise ProjectError("mypy found type errors (listed above)")
@@ -393,8 +393,14 @@ def validate(c: Context) -> None:
 
 @task(help={"args": "extra pytest arguments"})
 def test_unit(c: Context, args: str = "") -> None:
-    """Unit tests (including the emulator shim's, which start an emulator of their own)."""
+    """Unit tests: no emulator, no real terraform (fakes, stubs, throwaway folders)."""
     _pytest(c, "tests/unit", f"--junitxml={BUILD_DIR / 'reports' / 'unit.xml'}", args)
+
+
+@task(help={"args": "extra pytest arguments"})
+def test_integration(c: Context, args: str = "") -> None:
+    """Integration tests: the tooling against real emulators of their own and the real terraform."""
+    _pytest(c, "tests/integration", f"--junitxml={BUILD_DIR / 'reports' / 'integration.xml'}", args)
 
 
 @task(help={"args": "extra pytest arguments"})
@@ -444,13 +450,14 @@ def _e2e_beside_rehearsal_and_faults(c: Context) -> None:
 
 @task
 def test(c: Context) -> None:
-    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, plan, end-to-end (with the
-    rehearsal and the fault tests)."""
+    """Everything CI runs, in order, failing fast: lint, validate, scan, unit, integration, plan,
+    end-to-end (with the rehearsal and the fault tests)."""
     stages: list[tuple[str, Callable[[], None]]] = [
         ("lint", lambda: lint(c)),
         ("validate", lambda: validate(c)),
         ("policy scan", lambda: scan(c)),
         ("unit tests", lambda: test_unit(c)),
+        ("integration tests (own emulators)", lambda: test_integration(c)),
         ("plan assertions", lambda: test_plan(c)),
         (
             "end-to-end on the emulator, with the rehearsal of the aws env and the fault tests beside it",
@@ -487,6 +494,7 @@ ns.add_task(state_bucket, "state-bucket")
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
 ns.add_task(test_unit, "test-unit")
+ns.add_task(test_integration, "test-integration")
 ns.add_task(test_plan, "test-plan")
 # invoke annotates task() as returning a bare Callable; a bare @task does return a Task.
 ns.add_task(test_e2e, "test-e2e")  # type: ignore[arg-type]

@@ -5,6 +5,10 @@ it observed with `verify.observe(...)` and asserts it. A check that cannot apply
 `not_applicable(reason)`: it is reported as not applicable, never as passed; any other skip is turned
 into a failure, because a check that did not run has not passed. The table is printed at the end of
 the run and the JSON report written where --sse-report-json says.
+
+Loaded by tests/postapply/conftest.py with pytest_plugins, after that conftest has imported TARGET and
+live_printer from here; it has no assert to rewrite, so pytest is told not to try (PYTEST_DONT_REWRITE),
+which would only warn that the module was imported already.
 """
 
 from __future__ import annotations

@@ -16,13 +16,15 @@ from typing import Any
 from ssepatterns.hcl import HclError
 from ssepatterns.key_scan import key_like_runs, redact, redact_key_like
 
-from .fixtures import INVENTORY_DIR, PlannedEnv
 from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
+from .planned import PlannedEnv
 
 SCOPES = ("all", "local", "aws")
 SECTIONS = ("counts", "values", "each_bucket", "outputs", "configuration", "snapshot")
 # What an each_bucket block may select on: the fields of a pattern registry entry (outputs.buckets).
 REGISTRY_FIELDS = ("algorithm", "kms_key", "bucket_key", "sse_c")
+
+INVENTORY_DIR = Path(__file__).resolve().parent / "inventory"
 
 
 def inventory_files() -> list[Path]:

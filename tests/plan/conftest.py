@@ -1,45 +1,11 @@
-"""The plan suite's fixtures live in fixtures.py (as in cloud-foundation-fabric); this makes pytest
-see them, and reports how many terraform commands the session ran and how long they took."""
+"""The plan suite's plugins, cloud-foundation-fabric style: the fixtures in fixtures.py, the summary of the
+terraform commands in summary.py. The modules they use do one job each: workspace.py (the emulator, the
+copied trees, init/plan/show through tftest), planned.py (the views of a plan), jobs.py (the plans run
+at once), cases.py (invalid inputs and mutations, as data).
 
-from __future__ import annotations
+pytest accepts pytest_plugins only in a conftest it loads at start-up: one in a folder given on the
+command line (`pytest tests/plan`, `./inv test-plan`) or above one, not one it finds while collecting
+a parent folder (`pytest tests`; the post-apply suite cannot run that way either).
+"""
 
-from collections import Counter
-
-import pytest
-
-from .fixtures import (  # noqa: F401 - pytest finds fixtures by name here
-    COMMANDS,
-    ENVS,
-    SETUP_SECONDS,
-    mutant,
-    plan_jobs,
-    plan_workspace,
-    planned,
-    planned_example,
-    validation_failures,
-)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    commands = config.stash.get(COMMANDS, None)
-    if not commands:
-        return
-    first = min(c.started for c in commands)
-    done = {c.label: c.started + c.seconds - first for c in commands}
-    counts = Counter(command.name for command in commands)
-    by_name = ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
-    envs = [label for label in ENVS if label in done]
-    terminalreporter.write_sep("-", "terraform commands of the plan suite")
-    terminalreporter.write_line(
-        f"{len(commands)} commands ({by_name}), {sum(c.seconds for c in commands):.1f} s of command time "
-        f"in {max(done.values()):.1f} s wall time"
-        + (
-            f"; {' and '.join(envs)} planned and shown after {max(done[e] for e in envs):.1f} s"
-            if envs
-            else ""
-        )
-        + f" (setup before: {config.stash.get(SETUP_SECONDS, 0.0):.1f} s for emulator, zips, deploying role)"
-    )
-    for c in sorted(commands, key=lambda c: c.started):
-        start, end = c.started - first, c.started + c.seconds - first
-        terminalreporter.write_line(f"  {c.name:<5} {c.label:<12} from {start:5.1f} s to {end:5.1f} s")
+pytest_plugins = ["plan.fixtures", "plan.summary"]  # fixtures first: summary.py imports it

@@ -17,14 +17,9 @@ from typing import Any
 
 import pytest
 
-from .fixtures import (
-    ADMINISTRATOR_ROLE_ARN,
-    GITHUB_OIDC_PROVIDER_ARN,
-    GITHUB_REPOSITORY,
-    PREFIX,
-    PlannedEnv,
-    PlannedExamples,
-)
+from .jobs import PlannedExamples
+from .planned import PlannedEnv
+from .workspace import ADMINISTRATOR_ROLE_ARN, GITHUB_OIDC_PROVIDER_ARN, GITHUB_REPOSITORY, PREFIX
 
 pytestmark = pytest.mark.plan
 

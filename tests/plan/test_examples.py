@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from .checks import registry, secret_findings
-from .fixtures import EXAMPLES, PREFIX, PlannedEnvs, PlannedExamples
+from .jobs import PlannedEnvs, PlannedExamples
 from .matcher import UNKNOWN
+from .workspace import EXAMPLES, PREFIX
 
 pytestmark = pytest.mark.plan
 

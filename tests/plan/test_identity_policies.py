@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .checks import wildcard_findings
-from .fixtures import ENVS, PlannedEnvs
+from .jobs import PlannedEnvs
+from .workspace import ENVS
 
 pytestmark = pytest.mark.plan
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from .checks import inventory_files, inventory_mismatches, ordering_findings
-from .fixtures import ENVS, PlannedEnvs
+from .jobs import PlannedEnvs
+from .workspace import ENVS
 
 pytestmark = pytest.mark.plan
 

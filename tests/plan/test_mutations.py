@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from .cases import mutations
 from .checks import (
     inventory_files,
     inventory_mismatches,
@@ -12,7 +13,7 @@ from .checks import (
     secret_findings,
     wildcard_findings,
 )
-from .fixtures import PlannedEnv, mutations
+from .planned import PlannedEnv
 
 pytestmark = pytest.mark.plan
 

@@ -15,7 +15,8 @@ import pytest
 from ssepatterns.key_scan import key_like_runs, looks_like_key
 
 from .checks import secret_findings
-from .fixtures import ENVS, PlannedEnvs
+from .jobs import PlannedEnvs
+from .workspace import ENVS
 
 pytestmark = pytest.mark.plan
 

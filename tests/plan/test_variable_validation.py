@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .fixtures import invalid_inputs
+from .cases import invalid_inputs
 
 pytestmark = pytest.mark.plan
 

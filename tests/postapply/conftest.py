@@ -1,7 +1,8 @@
 """Fixtures of the post-apply suite: the deployed stack and the principal under test.
 
-The reporting machinery is the plugin ssepatterns.verify.plugin (its hooks are imported here).
-Run through `./inv verify` (or `./inv up`), which passes --sse-env and the report paths.
+The reporting machinery is the plugin ssepatterns.verify.plugin, loaded with pytest_plugins (pytest
+accepts that in this conftest because it loads it at start-up: ./inv verify names tests/postapply on
+the command line). Run through `./inv verify` (or `./inv up`), which passes --sse-env and the report paths.
 """
 
 from __future__ import annotations
@@ -15,19 +16,10 @@ import ssepatterns.sse_c  # noqa: F401 - lambda_src/shared on sys.path: the chec
 from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.verify import patterns
-from ssepatterns.verify.plugin import (  # noqa: F401 - pytest finds hooks and fixtures by name here
-    TARGET,
-    live_printer,
-    pytest_addoption,
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_runtest_makereport,
-    pytest_sessionfinish,
-    pytest_terminal_summary,
-    run_prefix,
-    verify,
-)
+from ssepatterns.verify.plugin import TARGET, live_printer
 from ssepatterns.verify.target import Target, open_target
+
+pytest_plugins = ["ssepatterns.verify.plugin"]  # its hooks, and the verify and run_prefix fixtures
 
 PATTERNS = pytest.StashKey[list[patterns.Pattern]]()
 
@@ -95,7 +87,7 @@ def sse_c_key(target: Target, outputs) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def cleanup(target: Target, buckets, outputs, run_prefix):  # noqa: F811 - the plugin's fixture
+def cleanup(target: Target, buckets, outputs, run_prefix):  # run_prefix: the plugin's fixture
     """Delete what the suite wrote (and the functions' object), so a second run starts the same."""
     yield
     s3 = target.client("s3")

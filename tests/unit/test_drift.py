@@ -1,17 +1,14 @@
-"""Drift of BlockedEncryptionTypes: the helpers found in a state, and the buckets that differ from
-what their helper set, read from a real emulator."""
+"""Drift of BlockedEncryptionTypes: the helpers found in a state (the buckets that differ from what
+their helper set, read from a real emulator: tests/integration/test_drift_on_emulator.py)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_support import RunningEmulator
 
 from ssepatterns import drift
-from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 
 HELPER = "sse_c_encryption_type"
@@ -88,50 +85,3 @@ def test_no_state_means_no_helpers() -> None:
     assert drift.helpers("") == []
     with pytest.raises(ProjectError, match="not JSON"):
         drift.helpers("{oops")
-
-
-def _env(emulator: RunningEmulator) -> Env:
-    cfg = emulator.cfg
-    return Env(
-        name="local", workdir=Path("."), process_env={}, variables={"region": cfg.region}, emulator=cfg
-    )
-
-
-def _bucket(emulator: RunningEmulator, name: str, blocked: str | None, encrypted: bool = True) -> None:
-    s3 = emulator.clients("s3")
-    s3.create_bucket(Bucket=name)
-    if not encrypted:
-        s3.delete_bucket_encryption(Bucket=name)
-        return
-    rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-    if blocked is not None:
-        rule["BlockedEncryptionTypes"] = {"EncryptionType": [blocked]}
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [rule]})
-
-
-def test_drift_is_every_bucket_that_lacks_its_helpers_setting(emulator: RunningEmulator) -> None:
-    _bucket(emulator, "drift-as-wanted", "SSE-C")
-    _bucket(emulator, "drift-none-set", "NONE")  # wants SSE-C: set NONE out of band
-    _bucket(emulator, "drift-absent", None)  # the setting lost (e.g. an emulator restored from older state)
-    _bucket(emulator, "drift-none-wanted", "NONE")
-    _bucket(emulator, "drift-unencrypted", None, encrypted=False)
-    helpers = [
-        drift.Helper("a", "drift-as-wanted", "SSE-C"),
-        drift.Helper("b", "drift-none-set", "SSE-C"),
-        drift.Helper("c", "drift-absent", "SSE-C"),
-        drift.Helper("d", "drift-none-wanted", "NONE"),
-        drift.Helper("e", "drift-no-such-bucket", "SSE-C"),
-        drift.Helper("f", "drift-unencrypted", "SSE-C"),
-    ]
-    found = drift.drifted(_env(emulator), helpers)
-    assert {d.helper.address: d.found for d in found} == {
-        "b": "BlockedEncryptionTypes NONE",
-        "c": "BlockedEncryptionTypes absent",
-        "e": "no bucket",
-        "f": "BlockedEncryptionTypes absent",  # S3 answers with its default SSE-S3 configuration
-    }
-    (none_set,) = [d for d in found if d.helper.address == "b"]
-    assert none_set.describe() == (
-        "drift: drift-none-set has BlockedEncryptionTypes NONE, the configuration wants "
-        "BlockedEncryptionTypes SSE-C: its helper is replaced in this plan"
-    )

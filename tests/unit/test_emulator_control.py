@@ -1,4 +1,5 @@
-"""Emulator process management: configuration, environment, errors, and a real stop/start cycle."""
+"""Emulator process management: configuration, environment, errors (a real stop/start cycle:
+tests/integration/test_emulator_stop_start.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from ssepatterns.emulator import control
 from ssepatterns.emulator.control import EmulatorConfig
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import EMULATOR_STATE_DIR
-from ssepatterns.plumbing import Clients
 
 ROOT_KEY = "test"  # MiniStack's root access key id and secret
 
@@ -224,47 +223,3 @@ def test_logs(cfg: EmulatorConfig) -> None:
     cfg.state_dir.mkdir(parents=True)
     cfg.log_file.write_text("".join(f"line {n}\n" for n in range(10)))
     assert control.logs(cfg, lines=2) == "line 8\nline 9\n"
-
-
-# --------------------------------------------------------------------------- a real emulator
-
-
-@pytest.fixture
-def clients(cfg: EmulatorConfig) -> Iterator[Clients]:
-    """Root clients of the emulator; closed at the end (an idle keep-alive slows the shutdown)."""
-    with control.clients(cfg) as made:
-        yield made
-
-
-@pytest.mark.emulator
-def test_state_survives_stop_and_start(cfg: EmulatorConfig, clients: Clients) -> None:
-    try:
-        assert control.start(cfg).startswith("emulator started")
-        assert control.start(cfg).startswith("emulator already running")
-        state = control.status(cfg)
-        assert (state.running, state.healthy, state.endpoint) == (True, True, cfg.endpoint)
-        with pytest.raises(ProjectError, match=rf"already running on port {cfg.port}"):
-            control.start(EmulatorConfig(port=control.free_port(), state_dir=cfg.state_dir))
-
-        bundle = cfg.ca_bundle.read_text()
-        assert cfg.tls_cert.read_text() in bundle and bundle.count("BEGIN CERTIFICATE") > 1  # + system roots
-
-        s3, iam = clients("s3"), clients("iam")
-        s3.create_bucket(Bucket="survivor")
-        s3.put_object(Bucket="survivor", Key="k", Body=b"kept")
-        iam.create_user(UserName="survivor")
-        s3.close()
-        iam.close()
-
-        assert control.stop(cfg).startswith("emulator stopped")
-        assert control.stop(cfg) == "emulator is not running"
-        assert control.status(cfg).running is False
-
-        control.start(cfg)
-        s3, iam = clients("s3"), clients("iam")
-        assert s3.get_object(Bucket="survivor", Key="k")["Body"].read() == b"kept"
-        assert iam.get_user(UserName="survivor")["User"]["UserName"] == "survivor"
-        s3.close()
-        iam.close()
-    finally:
-        control.stop(cfg)

@@ -1,15 +1,15 @@
 """Pin the command lines, exit-code handling and environment of ssepatterns.terraform.Terraform.
 
 Most tests run a FAKE `terraform` (first on PATH) that records argv, cwd, the TF_*/test env and the content
-of any -var-file, then answers with a configured stdout/stderr/exit code. A few run the real terraform on a
-provider-less config (builtin terraform_data) to prove the flags work end to end.
+of any -var-file, then answers with a configured stdout/stderr/exit code. The real terraform, on a
+provider-less config (builtin terraform_data), proves the flags work end to end:
+tests/integration/test_terraform_round_trip.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -375,61 +375,6 @@ def test_an_unreadable_tf_file_means_init_again(fake_tf: FakeTerraform, tmp_path
     tf = Terraform(workdir, echo=False)
     tf.init()
     assert tf.needs_init(), "terraform init is the one to say what is wrong with main.tf"
-
-
-# -- real terraform ------------------------------------------------------------------------------------------
-
-needs_terraform = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH")
-
-TINY_CONFIG = """variable "greeting" {
-  type    = string
-  default = "hello"
-}
-
-resource "terraform_data" "this" {
-  input = var.greeting
-}
-
-output "greeting" {
-  value = terraform_data.this.output
-}
-"""
-
-
-@needs_terraform
-def test_real_terraform_round_trip(tmp_path: Path) -> None:
-    workdir = tmp_path / "env"
-    workdir.mkdir()
-    (workdir / "main.tf").write_text(TINY_CONFIG)
-    tf = Terraform(workdir, env={"TF_CLI_CONFIG_FILE": str(tmp_path / "missing.rc")}, echo=False)
-    tf.require_version()
-    assert tf.needs_init()
-    tf.init()  # builtin provider only: no registry, no mirror
-    assert not tf.needs_init()
-    tf.validate()
-    assert tf.fmt_check() == []
-
-    plan = tmp_path / "build" / "env.tfplan"
-    value = "a b'c\"d ${x} %{if} `y` ü"
-    assert tf.plan(plan, {"greeting": value}) is True
-    tf.apply(plan)
-    assert tf.outputs() == {"greeting": value}
-    assert tf.plan(plan, {"greeting": value}) is False
-    tf.destroy(variables={"greeting": value})
-    assert tf.outputs() == {}
-
-
-@needs_terraform
-def test_real_terraform_error_is_project_error(tmp_path: Path) -> None:
-    workdir = tmp_path / "env"
-    workdir.mkdir()
-    (workdir / "main.tf").write_text('output "x" {\n  value = var.nope\n}\n')
-    tf = Terraform(workdir, echo=False)
-    tf.init()
-    with pytest.raises(
-        ProjectError, match="terraform validate failed \\(exit 1\\).*\nError: Reference to undeclared"
-    ):
-        tf.validate()
 
 
 def test_destroy_is_one_command_without_force(fake_tf: FakeTerraform, workdir: Path) -> None:

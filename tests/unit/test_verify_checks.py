@@ -269,11 +269,8 @@ def test_not_applicable_is_never_counted_as_passed():
 
 SUITE = """
 import pytest
-from ssepatterns.verify.marks import check, not_applicable
-from ssepatterns.verify.plugin import (
-    pytest_addoption, pytest_collection_modifyitems, pytest_configure, pytest_runtest_makereport,
-    pytest_sessionfinish, pytest_terminal_summary, run_prefix, verify,
-)
+
+pytest_plugins = ["ssepatterns.verify.plugin"]  # as tests/postapply/conftest.py loads it
 """
 
 
