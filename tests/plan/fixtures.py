@@ -9,13 +9,20 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import yaml
+
+from ssepatterns.paths import REPO_ROOT
 
 from .cases import apply_mutations, invalid_inputs, mutations
+from .checks import plan_summary
 from .jobs import BACKGROUND_JOBS, PlanJobs, PlannedEnvs, PlannedExamples, lower_priority
 from .planned import PlannedEnv
 from .workspace import ENVS, EXAMPLES, Command, Workspace, open_workspace
 
 COMMANDS = pytest.StashKey[list[Command]]()
+SAVE_OPTION = "--save-inventory"
+SAVED_DIR = REPO_ROOT / "build" / "plan-inventory"
+SAVE_COMMAND = f"./inv test-plan --args='-k inventory {SAVE_OPTION}'"
 SETUP_SECONDS = pytest.StashKey[float]()
 
 
@@ -74,9 +81,24 @@ def _envs_of(item: pytest.Item) -> tuple[str, ...]:
     return (env,) if env else ENVS
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        SAVE_OPTION,
+        action="store_true",
+        help=f"write each planned env as inventory YAML (counts, values, outputs) to {SAVED_DIR}/<env>.yaml",
+    )
+
+
 @pytest.fixture(scope="session")
-def planned(plan_jobs: PlanJobs) -> PlannedEnvs:
-    return PlannedEnvs(plan_jobs)
+def planned(plan_jobs: PlanJobs, request: pytest.FixtureRequest) -> Iterator[PlannedEnvs]:
+    envs = PlannedEnvs(plan_jobs)
+    yield envs
+    if request.config.getoption(SAVE_OPTION):
+        SAVED_DIR.mkdir(parents=True, exist_ok=True)
+        for env in envs.planned_so_far():
+            path = SAVED_DIR / f"{env.name}.yaml"
+            path.write_text(yaml.safe_dump(plan_summary(env), sort_keys=False, width=120), encoding="utf-8")
+            print(f"\nplan summary of {env.name}: {path} (copy what an inventory should state)")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,14 @@ class PlanJobs:
     def submit(self, key: tuple[str, str], job: Callable[[], Any], background: bool = False) -> None:
         self._jobs[key] = self._pools[background].submit(job)
 
+    def finished(self, kind: str) -> list[Any]:
+        """The results of the jobs of one kind that ended without an error, by key."""
+        return [
+            job.result()
+            for (job_kind, _), job in sorted(self._jobs.items())
+            if job_kind == kind and job.done() and job.exception() is None
+        ]
+
     def result(self, key: tuple[str, str]) -> Any:
         if key not in self._jobs:
             raise KeyError(f"no plan job {key}: the fixture that schedules it was not requested")
@@ -51,6 +59,10 @@ class PlannedEnvs:
 
     def __getitem__(self, env: str) -> PlannedEnv:
         return self._jobs.result(("plan", env))
+
+    def planned_so_far(self) -> list[PlannedEnv]:
+        """The envs whose plan was scheduled and succeeded (a failed one is its tests' failure)."""
+        return list(self._jobs.finished("plan"))
 
 
 class PlannedExamples:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from ssepatterns.paths import REPO_ROOT
+
 from .checks import inventory_files, inventory_mismatches, ordering_findings
+from .fixtures import SAVE_COMMAND, SAVED_DIR
 from .jobs import PlannedEnvs
 from .workspace import ENVS
 
@@ -17,7 +20,12 @@ pytestmark = pytest.mark.plan
 @pytest.mark.parametrize("env", ENVS)
 def test_plan_matches_inventory(planned: PlannedEnvs, env: str, inventory: Path) -> None:
     found = inventory_mismatches(planned[env], inventory)
-    assert not found, f"the {env} plan does not match {inventory.name}:\n" + "\n".join(found)
+    assert not found, (
+        f"the {env} plan does not match {inventory.name}:\n"
+        + "\n".join(found)
+        + f"\n(after an intended change, `{SAVE_COMMAND}` writes each plan as inventory YAML to "
+        f"{SAVED_DIR.relative_to(REPO_ROOT)}/ to copy from)"
+    )
 
 
 @pytest.mark.parametrize("env", ENVS)
