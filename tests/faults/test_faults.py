@@ -165,13 +165,22 @@ def test_c_a_stack_deployed_before_the_key_buckets_had_their_own_call_moves_unre
     state_file = world.root / "terraform" / "envs" / "local" / "terraform.tfstate"
     state = json.loads(state_file.read_text())
     new, old = "module.sse_patterns.module.customer_managed_key_bucket[", "module.sse_patterns.module.bucket["
+    # The two key buckets of that layout (sse_kms_bucket_key came later, in its own call from the start).
+    renames = {f'{new}"{key}"]': f'{old}"{key}"]' for key in ("sse_kms_cmk", "dsse_kms")}
+
+    def renamed(address: str) -> str:
+        for before, after in renames.items():
+            if address.startswith(before):
+                return after + address[len(before) :]
+        return address
+
     moved = 0
     for resource in state["resources"]:
-        if resource.get("module", "").startswith(new):
-            resource["module"] = resource["module"].replace(new, old)
+        if "module" in resource and renamed(resource["module"]) != resource["module"]:
+            resource["module"] = renamed(resource["module"])
             moved += resource["mode"] == "managed"
         for instance in resource["instances"]:
-            instance["dependencies"] = [dep.replace(new, old) for dep in instance.get("dependencies", [])]
+            instance["dependencies"] = [renamed(dep) for dep in instance.get("dependencies", [])]
     assert moved == 12, f"expected 6 managed resources in each of the 2 key buckets, found {moved}"
     state["serial"] += 1
     state_file.write_text(json.dumps(state, indent=2))
