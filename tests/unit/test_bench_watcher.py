@@ -12,8 +12,10 @@ from tools.bench.critical_path import parse_operations
 from tools.bench.shim import parse_shim_log, write_shim
 from tools.bench.watcher import MARKER_VAR, ProcessWatcher
 
+# The watcher reads /proc (the bench is Linux only).
+pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="the watcher reads /proc")
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="the watcher reads /proc")
+
 def _shimmed_fake_terraform(tmp_path: Path, body: str, marker: str) -> tuple[Path, dict[str, str]]:
     """A fake terraform (its script `body`, {plugin} a fake provider plugin) behind the bench's shim:
     (the shim's log, the environment that puts the shim first)."""
