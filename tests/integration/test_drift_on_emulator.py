@@ -59,3 +59,26 @@ def test_drift_is_every_bucket_that_lacks_its_helpers_setting(emulator: RunningE
         "drift: drift-none-set has BlockedEncryptionTypes NONE, the configuration wants "
         "BlockedEncryptionTypes SSE-C: its helper is replaced in this plan"
     )
+
+
+def test_a_default_encryption_other_than_the_configured_one_replaces_the_helper(
+    emulator: RunningEmulator,
+) -> None:
+    """Terraform repairs it by rewriting the configuration, which drops BlockedEncryptionTypes: the
+    helper must run after that rewrite, in the same apply."""
+    _bucket(emulator, "drift-config-as-wanted", "SSE-C")  # AES256, bucket key off
+    _bucket(emulator, "drift-config-changed", "SSE-C")  # AES256, but configured aws:kms
+    aes256 = {"sse_algorithm": "AES256", "kms_key_arn": None, "bucket_key_enabled": False}
+    kms = {"sse_algorithm": "aws:kms", "kms_key_arn": "arn:aws:kms:us-east-1:000000000000:key/k"}
+    helpers = [
+        drift.Helper("a", "drift-config-as-wanted", "SSE-C", aes256),
+        drift.Helper("b", "drift-config-changed", "SSE-C", {**kms, "bucket_key_enabled": True}),
+        drift.Helper("c", "drift-config-changed", "SSE-C", None),  # no configuration of Terraform's
+    ]
+    (found,) = drift.drifted(_env(emulator), helpers)
+    assert found.helper.address == "b"
+    assert found.describe() == (
+        "drift: drift-config-changed has default encryption AES256, bucket key off, the configuration "
+        "wants aws:kms arn:aws:kms:us-east-1:000000000000:key/k, bucket key on (Terraform rewrites it, "
+        "dropping the SSE-C setting): its helper is replaced in this plan"
+    )

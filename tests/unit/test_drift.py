@@ -14,7 +14,9 @@ from ssepatterns.errors import ProjectError
 HELPER = "sse_c_encryption_type"
 
 
-def _helper_resource(module: str, bucket: str, blocked: str) -> dict[str, Any]:
+def _helper_resource(
+    module: str, bucket: str, blocked: str, default_encryption: str = "null"
+) -> dict[str, Any]:
     """A terraform_data helper as `terraform state pull` shows it (copied from a deployed stack)."""
     return {
         "module": module,
@@ -30,7 +32,11 @@ def _helper_resource(module: str, bucket: str, blocked: str) -> dict[str, Any]:
                     "input": None,
                     "output": None,
                     "triggers_replace": {
-                        "value": {"blocked": blocked, "bucket": bucket, "default_encryption": "{}"},
+                        "value": {
+                            "blocked": blocked,
+                            "bucket": bucket,
+                            "default_encryption": default_encryption,
+                        },
                         "type": [
                             "object",
                             {"blocked": "string", "bucket": "string", "default_encryption": "string"},
@@ -61,14 +67,27 @@ def test_helpers_are_found_by_what_they_are_at_any_address() -> None:
         "instances": [{}],
     }
     state = _state(
-        _helper_resource('module.sse_patterns.module.bucket["sse_s3"]', "fa-125-sse-s3", "SSE-C"),
+        _helper_resource(
+            'module.sse_patterns.module.bucket["sse_s3"]',
+            "fa-125-sse-s3",
+            "SSE-C",
+            '{"aws_managed_key":false,"bucket_key_enabled":false,"kms_key_arn":null,"sse_algorithm":"AES256"}',
+        ),
         _helper_resource("module.bucket", "single", "NONE"),
         other_data,
         bucket,
     )
     assert drift.helpers(state) == [
         drift.Helper(
-            f'module.sse_patterns.module.bucket["sse_s3"].terraform_data.{HELPER}', "fa-125-sse-s3", "SSE-C"
+            f'module.sse_patterns.module.bucket["sse_s3"].terraform_data.{HELPER}',
+            "fa-125-sse-s3",
+            "SSE-C",
+            {
+                "aws_managed_key": False,
+                "bucket_key_enabled": False,
+                "kms_key_arn": None,
+                "sse_algorithm": "AES256",
+            },
         ),
         drift.Helper(f"module.bucket.terraform_data.{HELPER}", "single", "NONE"),
     ]
