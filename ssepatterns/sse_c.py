@@ -16,6 +16,7 @@ if _SHARED not in sys.path:
     sys.path.insert(0, _SHARED)
 
 import sse_c_key  # noqa: E402
+import sse_c_reencrypt  # noqa: E402
 import sse_c_secret  # noqa: E402
 
-__all__ = ["sse_c_key", "sse_c_secret"]
+__all__ = ["sse_c_key", "sse_c_reencrypt", "sse_c_secret"]

@@ -73,17 +73,25 @@ class Target:
         """A service's regional name, <service>.<region>.<dns suffix> (as in kms:ViaService)."""
         return f"{service}.{self.region}.{self.dns_suffix}"
 
-    def client(self, service: str, session: boto3.session.Session | None = None, **kwargs: Any) -> Any:
-        """A client as the principal under test (or of `session`); closed by close()."""
+    def client(
+        self,
+        service: str,
+        session: boto3.session.Session | None = None,
+        config: Config | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A client as the principal under test (or of `session`); closed by close(). `config` is merged
+        over the defaults (e.g. a larger connection pool and more retries for a re-encryption)."""
         session = session or self.session
         options = self.env.client_options()
         if self.endpoint is not None:
             kwargs.setdefault("endpoint_url", options["endpoint_url"])
             kwargs.setdefault("verify", options["verify"])
-            config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+            base = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
         else:
-            config = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 4})
-        return self._clients(session, service, region_name=self.region, config=config, **kwargs)
+            base = Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 4})
+        merged = base.merge(config) if config is not None else base
+        return self._clients(session, service, region_name=self.region, config=merged, **kwargs)
 
     def close(self) -> None:
         """Close every client it made (see plumbing.Clients)."""

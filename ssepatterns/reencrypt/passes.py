@@ -1,0 +1,118 @@
+"""Passes over a bucket: what every engine returns, and the loop that repeats them until none is needed.
+
+An engine runs one pass of a job over the objects under a prefix (`Engine.run_pass`) and says what
+it did (`PassResult`). A pass may miss an object a writer put under an old key while it ran, or
+one that changed between listing and copy (`again`), so `run_passes` repeats until a pass copies
+nothing and leaves nothing for later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ssepatterns.errors import ProjectError
+from ssepatterns.sse_c import sse_c_reencrypt
+
+# A pass that still copies after this many means writers keep writing under an old key: stop and say so.
+MAX_PASSES = 10
+KEYS_LISTED = 20  # at most this many object names in a report's lists (the counts are exact)
+
+
+@dataclass
+class PassResult:
+    examined: int = 0
+    copied: int = 0
+    bytes: int = 0
+    multipart: int = 0
+    skipped: int = 0
+    again: int = 0  # changed since listed: a later pass takes them
+    retries: int = 0  # requests botocore retried (503 SlowDown, throttling), from the responses
+    unreadable: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "key: reason" (no key material)
+    unreadable_count: int = 0
+    failed_count: int = 0
+
+    def add(self, outcome: sse_c_reencrypt.Outcome) -> None:
+        self.examined += 1
+        self.retries += outcome.retries
+        if outcome.status == sse_c_reencrypt.COPIED:
+            self.copied += 1
+            self.bytes += outcome.bytes
+            self.multipart += int(outcome.multipart)
+        elif outcome.status == sse_c_reencrypt.SKIPPED:
+            self.skipped += 1
+            self.again += int(outcome.again)
+        elif outcome.status == sse_c_reencrypt.UNREADABLE:
+            self.unreadable_count += 1
+            if len(self.unreadable) < KEYS_LISTED:
+                self.unreadable.append(outcome.key)
+        else:
+            self.failed_count += 1
+            if len(self.failed) < KEYS_LISTED:
+                self.failed.append(f"{outcome.key}: {outcome.detail}")
+
+    def merge(self, other: PassResult) -> None:
+        for name in ("examined", "copied", "bytes", "multipart", "skipped", "again", "retries"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unreadable_count += other.unreadable_count
+        self.failed_count += other.failed_count
+        self.unreadable = (self.unreadable + other.unreadable)[:KEYS_LISTED]
+        self.failed = (self.failed + other.failed)[:KEYS_LISTED]
+
+
+class Engine(Protocol):
+    name: str  # "local" or "stepfunctions"
+    workers: int
+
+    def run_pass(self, job: sse_c_reencrypt.Job, prefix: str) -> PassResult:
+        """Process every object under `prefix` of the job's source bucket once."""
+        ...
+
+
+@dataclass
+class Totals:
+    """All passes of one run: the counts of the first pass that saw each object, plus later copies."""
+
+    passes: int = 0
+    objects: int = 0  # objects examined by the first pass
+    copied: int = 0
+    bytes: int = 0
+    multipart: int = 0
+    skipped: int = 0
+    retries: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    unreadable_count: int = 0
+    failed_count: int = 0
+
+
+def run_passes(
+    engine: Engine, job: sse_c_reencrypt.Job, prefix: str, out: Callable[[str], None] = print
+) -> Totals:
+    totals = Totals()
+    while True:
+        totals.passes += 1
+        result = engine.run_pass(job, prefix)
+        if totals.passes == 1:
+            totals.objects, totals.skipped = result.examined, result.skipped - result.again
+        totals.copied += result.copied
+        totals.bytes += result.bytes
+        totals.multipart += result.multipart
+        totals.retries += result.retries
+        # What is unreadable or failed now is what the last pass found (an earlier failure may have
+        # succeeded on a later pass).
+        totals.unreadable, totals.unreadable_count = result.unreadable, result.unreadable_count
+        totals.failed, totals.failed_count = result.failed, result.failed_count
+        if totals.passes > 1 and (result.copied or result.again):
+            out(f"pass {totals.passes}: {result.copied} object(s) written meanwhile re-encrypted")
+        if result.failed_count:
+            return totals  # the caller refuses to retire anything; a re-run retries them
+        if not result.copied and not result.again:
+            return totals
+        if totals.passes >= MAX_PASSES:
+            raise ProjectError(
+                f"{MAX_PASSES} passes and objects under an old key keep appearing: a writer still uses "
+                f"an old key version; stop it (or let it pick up the current key) and run again"
+            )
