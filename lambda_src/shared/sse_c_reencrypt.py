@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from sse_c_key import copy_source_sse_c_params, sse_c_params
-from sse_c_secret import KEY_VERSION_TAG
+from sse_c_secret import KEY_VERSION_TAG, SseCKeyUnavailable
 
 Client = Any  # a boto3 client: boto3 ships no types
 KeyOf = Callable[[str], str]  # secret version id -> the key (cached by the caller)
@@ -335,6 +335,8 @@ def process(s3: Client, job: Job, item: dict[str, Any], key_of: KeyOf) -> Outcom
         if _code(error) in ("NoSuchKey", "404"):
             return Outcome(key, SKIPPED, detail="deleted since listed")
         return Outcome(key, FAILED, detail=f"{error.operation_name}: {_code(error) or 'error'}")
+    except SseCKeyUnavailable as error:  # its message names the version, never the key
+        return Outcome(key, FAILED, detail=str(error))
 
 
 def _rotate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf) -> Outcome:

@@ -28,7 +28,7 @@ from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.local import LocalEngine
 from ssepatterns.reencrypt.passes import Engine
-from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt
+from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt, sse_c_secret
 
 LOCK_PREFIX = sse_c_reencrypt.CONTROL_PREFIX
 LOCK_KEY = LOCK_PREFIX + "lock"
@@ -104,6 +104,15 @@ class JobRun:
 
     def key_of(self, version_id: str) -> str:
         return self.keys.key_of(version_id)
+
+    def usable(self, version_id: str) -> bool:
+        """The version holds a key (MiniStack, for one, keeps a version without a value for a secret
+        created empty): only those are candidates, and only a usable AWSPREVIOUS is a rotation to complete."""
+        try:
+            self.key_of(version_id)
+        except sse_c_secret.SseCKeyUnavailable:
+            return False
+        return True
 
     # --- the lock -------------------------------------------------------------------------------
 

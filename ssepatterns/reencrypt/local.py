@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -92,7 +91,7 @@ class LocalEngine:
         self.stop_after = stop_after  # test hook: stop as if interrupted after this many copies
         self._left: dict[str, Fingerprint] = {}  # key -> the listing as this run left the object
         self._copied_total = 0
-        self._lock = threading.Lock()
+        self._job: sse_c_reencrypt.Job | None = None
 
     def _todo(self, job: sse_c_reencrypt.Job, prefix: str) -> list[dict[str, Any]]:
         items = []
@@ -112,6 +111,8 @@ class LocalEngine:
             self._left[item["Key"]] = (outcome.etag, outcome.bytes, outcome.last_modified)
 
     def run_pass(self, job: sse_c_reencrypt.Job, prefix: str) -> PassResult:
+        if job != self._job:  # what an earlier job left says nothing about this one
+            self._job, self._left = job, {}
         result = PassResult()
         items = self._todo(job, prefix)
         self.progress.start(len(items), sum(int(i["Size"]) for i in items))

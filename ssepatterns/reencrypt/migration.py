@@ -59,8 +59,8 @@ class Migration(JobRun):
         self.acquire(current, break_lock)
         released = False
         try:
-            previous = [v for v, labels in self.versions().items() if PREVIOUS in labels]
-            others = [v for v in versions if v != current and v not in previous]
+            previous = [v for v, labels in self.versions().items() if PREVIOUS in labels and self.usable(v)]
+            others = [v for v in versions if v != current and v not in previous and self.usable(v)]
             job = sse_c_reencrypt.Job(
                 kind=sse_c_reencrypt.MIGRATE,
                 source_bucket=self.bucket,

@@ -15,8 +15,8 @@ from tqdm import tqdm
 from ssepatterns.sse_c import sse_c_reencrypt
 
 PLAIN_EVERY_SECONDS = 5.0
-BAR_FORMAT = "{desc} {n_fmt}/{total_fmt} objects |{bar}| [{elapsed}<{remaining}, {rate_fmt}] {postfix}"
-PLAIN_FORMAT = "{desc} {n_fmt}/{total_fmt} objects [{elapsed}<{remaining}, {rate_fmt}] {postfix}"
+BAR_FORMAT = "{desc} {n_fmt}/{total_fmt} objects |{bar}| [{elapsed}<{remaining}, {rate_fmt}]{postfix}"
+PLAIN_FORMAT = "{desc} {n_fmt}/{total_fmt} objects [{elapsed}<{remaining}, {rate_fmt}]{postfix}"
 
 
 def _mb(count: int) -> str:

@@ -64,7 +64,9 @@ class Rotation(JobRun):
         try:
             versions = self.versions()  # after the lock: another run may have rotated meanwhile
             current = next(v for v, labels in versions.items() if CURRENT in labels)
-            previous = next((v for v, labels in versions.items() if PREVIOUS in labels), None)
+            previous = next(
+                (v for v, labels in versions.items() if PREVIOUS in labels and self.usable(v)), None
+            )
             summary = Summary(
                 started_new_rotation=False,
                 current_version=current,
@@ -83,7 +85,7 @@ class Rotation(JobRun):
                 previous, current = current, self._new_version()
                 summary.started_new_rotation, summary.current_version = True, current
                 self.out(f"new key: version {current} is current (new objects use it); previous {previous}")
-            older = [v for v in versions if v not in (current, previous)]
+            older = [v for v in versions if v not in (current, previous) and self.usable(v)]
             job = sse_c_reencrypt.Job(
                 kind=sse_c_reencrypt.ROTATE,
                 source_bucket=self.bucket,

@@ -17,6 +17,8 @@ from sse_c_key import sse_c_params
 from sse_c_secret import SseCKey, fetch_key, key_version_of, version_tagging
 
 from ssepatterns.reencrypt.job_run import LOCK_PREFIX
+from ssepatterns.reencrypt.keys import KeyCache
+from ssepatterns.reencrypt.local import DEFAULT_WORKERS, LocalEngine, client_config
 from ssepatterns.reencrypt.rotation import Rotation
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.verify.marks import check
@@ -96,10 +98,14 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
     thread = threading.Thread(target=concurrent_traffic)
     thread.start()
     # Anything left unfinished first (the next run would complete it instead of rotating).
-    quiet = {"out": lambda _line: None, "propagation": target.propagation}
-    Rotation(s3, secrets, bucket, secret_arn, **quiet).run(resume_only=True)
+    # The engine as ./inv rotate-sse-c-key runs it by default: 16 workers, their own connection pool.
+    copier = target.client("s3", config=client_config(DEFAULT_WORKERS))
+    keys = KeyCache(secrets, secret_arn)
+    engine = LocalEngine(copier, keys, workers=DEFAULT_WORKERS)
+    quiet = {"out": lambda _line: None, "propagation": target.propagation, "engine": engine, "keys": keys}
+    Rotation(copier, secrets, bucket, secret_arn, **quiet).run(resume_only=True)
     try:
-        run.summary = Rotation(s3, secrets, bucket, secret_arn, **quiet).run()
+        run.summary = Rotation(copier, secrets, bucket, secret_arn, **quiet).run()
     finally:
         stop.set()
         thread.join()

@@ -75,5 +75,5 @@ def test_the_real_handlers_package_with_the_shared_helpers(tmp_path: Path):
     for name in ("upload", "download"):
         with zipfile.ZipFile(packages[name].path) as archive:
             names = archive.namelist()
-        assert names == ["index.py", "sse_c_key.py", "sse_c_secret.py"]
+        assert names == ["index.py", "sse_c_key.py", "sse_c_reencrypt.py", "sse_c_secret.py"]
     assert packages["upload"].sha256 != packages["download"].sha256

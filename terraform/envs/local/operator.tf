@@ -26,16 +26,26 @@ locals {
 
 data "aws_iam_policy_document" "operator" {
   statement {
-    sid       = "UseTheBuckets"
-    effect    = "Allow"
-    actions   = ["s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:ListBucket"]
+    sid    = "UseTheBuckets"
+    effect = "Allow"
+    # GetBucketVersioning and ListBucketVersions: a rotation looks for noncurrent versions under the old
+    # key before it retires it (ssepatterns/reencrypt/versioned.py).
+    actions = [
+      "s3:GetBucketPolicy", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:ListBucket",
+      "s3:ListBucketVersions",
+    ]
     resources = local.bucket_arns
   }
 
   statement {
-    sid       = "UseTheObjects"
-    effect    = "Allow"
-    actions   = ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"]
+    sid    = "UseTheObjects"
+    effect = "Allow"
+    # AbortMultipartUpload: a multipart copy that fails is aborted; GetObjectVersionTagging: the key
+    # version of a noncurrent version.
+    actions = [
+      "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:GetObjectTagging",
+      "s3:GetObjectVersionTagging", "s3:PutObject", "s3:PutObjectTagging",
+    ]
     resources = [for arn in local.bucket_arns : "${arn}/*"]
   }
 
