@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -19,6 +20,7 @@ from sse_c_secret import SseCKey, fetch_key, key_version_of, version_tagging
 from ssepatterns.reencrypt.job_run import LOCK_PREFIX
 from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.local import DEFAULT_WORKERS, LocalEngine, client_config
+from ssepatterns.reencrypt.progress import Progress
 from ssepatterns.reencrypt.rotation import Rotation
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.verify.marks import check
@@ -39,6 +41,7 @@ class RotationRun:
     after_count: int = 0
     after_bytes: int = 0
     downloads_during: list[str] = field(default_factory=list)
+    stale_names: list[str] = field(default_factory=list)  # written with the old key during the rotation
     writer_errors: list[str] = field(default_factory=list)
 
 
@@ -101,9 +104,33 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
     # The engine as ./inv rotate-sse-c-key runs it by default: 16 workers, their own connection pool.
     copier = target.client("s3", config=client_config(DEFAULT_WORKERS))
     keys = KeyCache(secrets, secret_arn)
-    engine = LocalEngine(copier, keys, workers=DEFAULT_WORKERS)
+
+    class StaleWriter(Progress):
+        """A writer still using the key it read before the switch, while the first pass runs: a later
+        pass of the same run must take its objects (or retiring the old key would lose them)."""
+
+        armed = False
+
+        def advance(self, outcome: Any) -> None:
+            super().advance(outcome)
+            if self.armed and len(run.stale_names) < 5:
+                name = f"{prefix}stale/{len(run.stale_names)}.txt"
+                body = name.encode() * 8
+                s3.put_object(
+                    Bucket=bucket,
+                    Key=name,
+                    Body=body,
+                    Tagging=version_tagging(old.version_id),
+                    **sse_c_params(old.secret_string),
+                )
+                run.stale_names.append(name)
+                bodies[name] = body
+
+    stale_writer = StaleWriter(enabled=False)
+    engine = LocalEngine(copier, keys, workers=DEFAULT_WORKERS, progress=stale_writer)
     quiet = {"out": lambda _line: None, "propagation": target.propagation, "engine": engine, "keys": keys}
     Rotation(copier, secrets, bucket, secret_arn, **quiet).run(resume_only=True)
+    stale_writer.armed = True
     try:
         run.summary = Rotation(copier, secrets, bucket, secret_arn, **quiet).run()
     finally:
@@ -218,7 +245,7 @@ def test_function2_keeps_working(verify, rotation_run, target, outputs):
 )
 def test_the_rotation_changed_no_count_or_size(verify, rotation_run):
     run = rotation_run
-    during = [n for n in run.bodies if "/rotation/during/" in n]
+    during = [n for n in run.bodies if "/rotation/during/" in n or "/rotation/stale/" in n]
     # Objects written during the rotation are the only difference allowed.
     during_bytes = sum(len(run.bodies[n]) for n in during)
     same = (run.after_count - len(during), run.after_bytes - during_bytes) == (
@@ -232,3 +259,23 @@ def test_the_rotation_changed_no_count_or_size(verify, rotation_run):
         f"after {run.after_count}/{run.after_bytes} (with {len(during)} written during it)"
     )
     assert same, observed
+
+
+@check(
+    "rotation.old-key-writers-caught",
+    "rotation",
+    "objects written with the old key during the rotation: under the new key after it",
+)
+def test_objects_written_with_the_old_key_during_the_rotation_are_caught(verify, rotation_run, s3, buckets):
+    run = rotation_run
+    caught = {
+        name: read_status(s3, buckets["sse_c"], name, run.new.secret_string, run.bodies[name])
+        for name in run.stale_names
+    }
+    bad = {n: r for n, r in caught.items() if r != "equal"}
+    observed = verify.observe(
+        f"{len(bad)} of {len(caught)} not under the new key"
+        if bad or not caught
+        else "objects written with the old key during the rotation: under the new key after it"
+    )
+    assert len(caught) == 5 and not bad and run.summary.passes >= 2, observed
