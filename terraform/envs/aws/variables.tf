@@ -1,3 +1,9 @@
+variable "enable_reencrypt_engine" {
+  description = "Deploy the distributed re-encryption engine (a Step Functions Distributed Map and its function) for `./inv rotate-sse-c-key --engine stepfunctions`; off by default."
+  type        = bool
+  default     = false
+}
+
 variable "global_name_infix" {
   description = "Inserted after the prefix in the names of global resources (buckets, the IAM role); null: <account>-<region>, so several accounts and regions hold the stack side by side."
   type        = string

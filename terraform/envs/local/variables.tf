@@ -9,6 +9,12 @@ variable "emulator_endpoint" {
   }
 }
 
+variable "enable_reencrypt_engine" {
+  description = "Deploy the distributed re-encryption engine (a Step Functions Distributed Map and its function) for `./inv rotate-sse-c-key --engine stepfunctions`; off by default."
+  type        = bool
+  default     = false
+}
+
 variable "lambda_architecture" {
   description = "Instruction set of the two functions (arm64 or x86_64)."
   type        = string
