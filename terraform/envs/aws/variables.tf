@@ -46,6 +46,12 @@ variable "prefix" {
   default     = "fa-125"
 }
 
+variable "reencrypt_max_concurrency" {
+  description = "How many batches of objects the re-encryption engine's Distributed Map runs at once (with enable_reencrypt_engine)."
+  type        = number
+  default     = 40
+}
+
 variable "secret_recovery_window_in_days" {
   description = "Days the SSE-C key secret stays recoverable after destroy (0: deleted at once, so the name can be reused)."
   type        = number

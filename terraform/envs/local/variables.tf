@@ -45,6 +45,12 @@ variable "prefix" {
   default     = "fa-125"
 }
 
+variable "reencrypt_max_concurrency" {
+  description = "How many batches of objects the re-encryption engine's Distributed Map runs at once (with enable_reencrypt_engine)."
+  type        = number
+  default     = 40
+}
+
 variable "region" {
   description = "Region the emulator pretends to be."
   type        = string

@@ -12,6 +12,9 @@ locals {
   # Built from the name, not from the resource: the state machine's own role names it (child
   # workflow executions of the Distributed Map), and the resource depends on that role.
   state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.state_machine_name}"
+  # From the name too, so that the definition and the policy that names the function are known at
+  # plan (the plan tests read them); the state machine depends on the function explicitly.
+  function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.function_name}"
 
   # One Distributed Map over the source bucket's listing: each child workflow invokes the function
   # with one batch of objects, and returns the batch's counts (never key material). The execution's
@@ -52,7 +55,7 @@ locals {
               Type     = "Task"
               Resource = "arn:${local.partition}:states:::lambda:invoke"
               Parameters = {
-                FunctionName = aws_lambda_function.reencrypt.arn
+                FunctionName = local.function_arn
                 "Payload.$"  = "$"
               }
               OutputPath = "$.Payload"
@@ -233,7 +236,7 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "InvokeTheReEncryptionFunction"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.reencrypt.arn, "${aws_lambda_function.reencrypt.arn}:*"]
+    resources = [local.function_arn, "${local.function_arn}:*"]
   }
 
   # The ItemReader's ListObjectsV2 (s3:ListBucket is the bucket-level action that authorizes it).
@@ -301,5 +304,5 @@ resource "aws_sfn_state_machine" "reencrypt" {
     level                  = "ERROR"
   }
 
-  depends_on = [aws_iam_role_policy.state_machine]
+  depends_on = [aws_iam_role_policy.state_machine, aws_lambda_function.reencrypt]
 }
