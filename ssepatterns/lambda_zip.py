@@ -22,7 +22,7 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 
 # Each function's zip: its own folder plus the shared helpers, all at the zip's root.
-FUNCTIONS = ("upload", "download")
+FUNCTIONS = ("upload", "download", "reencrypt")
 SHARED = "shared"
 PACKAGE_DIR = BUILD_DIR / "lambda"
 

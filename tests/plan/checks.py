@@ -175,7 +175,20 @@ IDENTITY_POLICY_TYPES = (
     "aws_iam_policy",
 )
 # Actions that support no resource-level permission: IAM accepts only "*" as their resource.
-RESOURCELESS_ACTIONS = frozenset({"secretsmanager:GetRandomPassword"})
+RESOURCELESS_ACTIONS = frozenset(
+    {
+        "secretsmanager:GetRandomPassword",
+        # Step Functions' log delivery to CloudWatch Logs (the re-encryption engine's state machine)
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+    }
+)
 # Object-level S3 actions: their resource is "<bucket ARN>/<key>", and "<bucket ARN>/*" means
 # "the objects of this bucket", the narrowest grant that does not name each key.
 S3_OBJECT_ACTIONS = frozenset(
@@ -215,6 +228,10 @@ def wildcard_findings(planned: PlannedEnv) -> list[str]:
             )
             continue
         module_path = address[: -len(resource["address"])]
+        if module_path and not any(
+            _INSTANCE_KEY.sub("", a).startswith(module_path) for a in planned.resources
+        ):
+            continue  # a module switched off (count = 0: the re-encryption engine): nothing planned
         found += _document_wildcards(planned, module_path, documents[0])
     partition = planned.facts["partition"]
     accepted = {arn.format(partition=partition) for arn in ACCEPTED_MANAGED_POLICIES}

@@ -15,7 +15,7 @@ from ssepatterns.paths import REPO_ROOT
 
 from .cases import apply_mutations, invalid_inputs, mutations
 from .checks import plan_summary
-from .jobs import BACKGROUND_JOBS, PlanJobs, PlannedEnvs, PlannedExamples, lower_priority
+from .jobs import BACKGROUND_JOBS, PlanJobs, PlannedEngineEnvs, PlannedEnvs, PlannedExamples, lower_priority
 from .planned import PlannedEnv
 from .workspace import ENVS, EXAMPLES, Command, Workspace, open_workspace
 
@@ -24,6 +24,8 @@ SAVE_OPTION = "--save-inventory"
 SAVED_DIR = REPO_ROOT / "build" / "plan-inventory"
 SAVE_COMMAND = f"./inv test-plan --args='-k inventory {SAVE_OPTION}'"
 SETUP_SECONDS = pytest.StashKey[float]()
+# The opt-in re-encryption engine switched on, with a MaxConcurrency no default has.
+ENGINE_ON = {"enable_reencrypt_engine": "true", "reencrypt_max_concurrency": "7"}
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +55,10 @@ def plan_jobs(plan_workspace: Workspace, request: pytest.FixtureRequest) -> Iter
         jobs = PlanJobs(main, background)
         for env in sorted(envs):
             jobs.submit(("plan", env), functools.partial(workspace.plan, env))
+        if "planned_engine" in wanted:
+            for env in ("local",):  # the aws env's deployer role lacks states:* (test_reencrypt_engine.py)
+                plan_engine = functools.partial(workspace.plan, env, label=f"engine-{env}", extra=ENGINE_ON)
+                jobs.submit(("engine", env), plan_engine)
         if "planned_example" in wanted:
             for name in EXAMPLES:
                 jobs.submit(("example", name), functools.partial(workspace.plan_example, name))
@@ -99,6 +105,12 @@ def planned(plan_jobs: PlanJobs, request: pytest.FixtureRequest) -> Iterator[Pla
             path = SAVED_DIR / f"{env.name}.yaml"
             path.write_text(yaml.safe_dump(plan_summary(env), sort_keys=False, width=120), encoding="utf-8")
             print(f"\nplan summary of {env.name}: {path} (copy what an inventory should state)")
+
+
+@pytest.fixture(scope="session")
+def planned_engine(plan_jobs: PlanJobs) -> PlannedEngineEnvs:
+    """Each env planned with the re-encryption engine on (ENGINE_ON)."""
+    return PlannedEngineEnvs(plan_jobs)
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,16 @@ class PlannedEnvs:
         return list(self._jobs.finished("plan"))
 
 
+class PlannedEngineEnvs:
+    """The plan of each env with the re-encryption engine switched on (ENGINE_ON), awaited on first use."""
+
+    def __init__(self, jobs: PlanJobs) -> None:
+        self._jobs = jobs
+
+    def __getitem__(self, env: str) -> PlannedEnv:
+        return self._jobs.result(("engine", env))
+
+
 class PlannedExamples:
     """The plan of each example, awaited on first use."""
 

@@ -184,12 +184,20 @@ class Workspace:
                 self._initialised.add(workdir)
         return CountingTerraform(workdir, process_env, self.commands, label)
 
-    def plan(self, env: str, tree: Path | None = None, label: str | None = None) -> PlannedEnv:
+    def plan(
+        self,
+        env: str,
+        tree: Path | None = None,
+        label: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> PlannedEnv:
         """`plan -out` then `show -json`, as tftest's plan(output=True) does, but keeping the binary
-        plan (in tmp, removed with it): the secret scan reads it, and so does the snapshot view."""
+        plan (in tmp, removed with it): the secret scan reads it, and so does the snapshot view.
+        `extra`: inputs besides the env's (an opt-in feature switched on)."""
         tree = tree or self.tree("main")
         label = label or env
-        return self._plan(self.terraform(env, tree, label), env, self.variables[env], label)
+        variables = {**self.variables[env], **(extra or {})}
+        return self._plan(self.terraform(env, tree, label), env, variables, label)
 
     def plan_example(self, name: str) -> PlannedEnv:
         """A plan of examples/<name>, as the aws env is planned: the deploying role of another

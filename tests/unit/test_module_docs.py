@@ -408,6 +408,7 @@ def test_module_dirs_lists_every_module() -> None:
         "kms-key",
         "sse-c-key-secret",
         "sse-c-lambdas",
+        "sse-c-reencrypt",
         "sse-patterns",
         "state-bucket",
     ]

@@ -22,6 +22,8 @@ module "sse_patterns" {
   lambda_runtime                  = var.lambda_runtime
   lambda_architecture             = var.lambda_architecture
   object_key                      = var.object_key
+  enable_reencrypt_engine         = var.enable_reencrypt_engine
+  reencrypt_max_concurrency       = var.reencrypt_max_concurrency
   kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
   secret_recovery_window_in_days  = var.secret_recovery_window_in_days
 

@@ -1,3 +1,9 @@
+variable "enable_reencrypt_engine" {
+  description = "Deploy the distributed re-encryption engine (a Step Functions Distributed Map and its function) for `./inv rotate-sse-c-key --engine stepfunctions`; off by default."
+  type        = bool
+  default     = false
+}
+
 variable "global_name_infix" {
   description = "Inserted after the prefix in the names of global resources (buckets, the IAM role); null: <account>-<region>, so several accounts and regions hold the stack side by side."
   type        = string
@@ -38,6 +44,12 @@ variable "prefix" {
   description = "Prefix of every resource name. Global names also carry global_name_infix (<account>-<region>), to be unique."
   type        = string
   default     = "fa-125"
+}
+
+variable "reencrypt_max_concurrency" {
+  description = "How many batches of objects the re-encryption engine's Distributed Map runs at once (with enable_reencrypt_engine)."
+  type        = number
+  default     = 40
 }
 
 variable "secret_recovery_window_in_days" {

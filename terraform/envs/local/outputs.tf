@@ -53,6 +53,11 @@ output "partition" {
   value       = module.sse_patterns.partition
 }
 
+output "reencrypt_engine" {
+  description = "The distributed re-encryption engine (state machine, function, buckets), or null when it is not deployed."
+  value       = module.sse_patterns.reencrypt_engine
+}
+
 output "region" {
   description = "Region the stack is deployed in."
   value       = module.sse_patterns.region

@@ -16,6 +16,7 @@ provider "aws" {
     lambda         = var.emulator_endpoint
     s3             = var.emulator_endpoint
     secretsmanager = var.emulator_endpoint
+    sfn            = var.emulator_endpoint
     sts            = var.emulator_endpoint
   }
 

@@ -9,6 +9,12 @@ variable "emulator_endpoint" {
   }
 }
 
+variable "enable_reencrypt_engine" {
+  description = "Deploy the distributed re-encryption engine (a Step Functions Distributed Map and its function) for `./inv rotate-sse-c-key --engine stepfunctions`; off by default."
+  type        = bool
+  default     = false
+}
+
 variable "lambda_architecture" {
   description = "Instruction set of the two functions (arm64 or x86_64)."
   type        = string
@@ -37,6 +43,12 @@ variable "prefix" {
   description = "Prefix of every resource name; the walkthrough's fa-125 by default."
   type        = string
   default     = "fa-125"
+}
+
+variable "reencrypt_max_concurrency" {
+  description = "How many batches of objects the re-encryption engine's Distributed Map runs at once (with enable_reencrypt_engine)."
+  type        = number
+  default     = 40
 }
 
 variable "region" {

@@ -167,3 +167,30 @@ module "sse_c_functions" {
   verifier_principal_arns = var.verifier_principal_arns
   tags                    = var.tags
 }
+
+# The distributed re-encryption engine (opt-in): a Step Functions Distributed Map over the SSE-C
+# bucket that rotates its objects' key in place or migrates them to the destination buckets.
+locals {
+  reencrypt_destinations = [for pattern in var.reencrypt_destination_patterns : local.buckets[pattern]]
+}
+
+module "reencrypt_engine" {
+  source = "../sse-c-reencrypt"
+  count  = var.enable_reencrypt_engine ? 1 : 0
+
+  state_machine_name      = "${var.prefix}-sse-c-reencrypt"
+  state_machine_role_name = "${local.global_name_prefix}-reencrypt-map-role"
+  function_name           = "${var.prefix}-sse-c-reencrypt"
+  function_role_name      = "${local.global_name_prefix}-reencrypt-function-role"
+  package_path            = "${var.lambda_package_dir}/reencrypt.zip"
+  runtime                 = var.lambda_runtime
+  architecture            = var.lambda_architecture
+  log_retention_in_days   = var.lambda_log_retention_in_days
+  max_concurrency         = var.reencrypt_max_concurrency
+  # From the names, as for the functions above: nothing here waits for the buckets' policies.
+  source_bucket_arn       = "arn:${data.aws_partition.current.partition}:s3:::${local.buckets.sse_c.name}"
+  destination_bucket_arns = [for bucket in local.reencrypt_destinations : "arn:${data.aws_partition.current.partition}:s3:::${bucket.name}"]
+  kms_key_arn             = anytrue([for bucket in local.reencrypt_destinations : bucket.customer_managed_key]) ? module.customer_managed_key.arn : null
+  secret_arn              = module.sse_c_key_secret.arn
+  tags                    = var.tags
+}

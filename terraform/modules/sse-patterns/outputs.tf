@@ -53,6 +53,18 @@ output "partition" {
   value       = data.aws_partition.current.partition
 }
 
+output "reencrypt_engine" {
+  description = "The distributed re-encryption engine (enable_reencrypt_engine): its state machine, function, source bucket, destination buckets and MaxConcurrency; null when it is not deployed."
+  value = var.enable_reencrypt_engine ? {
+    state_machine_arn   = module.reencrypt_engine[0].state_machine_arn
+    function_name       = module.reencrypt_engine[0].function_name
+    source_bucket       = module.reencrypt_engine[0].source_bucket
+    destination_buckets = [for bucket in local.reencrypt_destinations : bucket.name]
+    max_concurrency     = module.reencrypt_engine[0].max_concurrency
+    log_group_names     = module.reencrypt_engine[0].log_group_names
+  } : null
+}
+
 output "region" {
   description = "Region the stack is deployed in."
   value       = data.aws_region.current.id

@@ -16,6 +16,12 @@ variable "aws_profile" {
   default     = null
 }
 
+variable "enable_reencrypt_engine" {
+  description = "Deploy the distributed re-encryption engine (../sse-c-reencrypt): a Step Functions Distributed Map and a function that rotate the SSE-C bucket's objects to the current key or migrate them to the destination buckets. Off by default: nothing of it is created."
+  type        = bool
+  default     = false
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete the buckets with the objects in them."
   type        = bool
@@ -91,6 +97,23 @@ variable "prefix" {
     condition     = !startswith(var.prefix, "xn--") && !startswith(var.prefix, "sthree-") && !startswith(var.prefix, "amzn-s3-demo-")
     error_message = "prefix must not start with xn--, sthree- or amzn-s3-demo- (reserved by S3 for bucket names)."
   }
+}
+
+variable "reencrypt_destination_patterns" {
+  description = "Patterns (keys of the pattern registry) whose buckets the re-encryption engine may migrate SSE-C objects to; the SSE-C bucket itself is always its source."
+  type        = list(string)
+  default     = ["sse_kms_cmk"]
+
+  validation {
+    condition     = alltrue([for pattern in var.reencrypt_destination_patterns : contains(keys(local.patterns), pattern) && pattern != "sse_c"])
+    error_message = "reencrypt_destination_patterns must name patterns of the registry other than sse_c: ${join(", ", [for pattern in keys(local.patterns) : pattern if pattern != "sse_c"])}."
+  }
+}
+
+variable "reencrypt_max_concurrency" {
+  description = "How many batches of objects the re-encryption engine's map runs at once (see sse-c-reencrypt's max_concurrency)."
+  type        = number
+  default     = 40
 }
 
 variable "secret_recovery_window_in_days" {
