@@ -18,7 +18,7 @@ from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
-from ssepatterns import background, local_world, module_docs, pattern_docs, rotation, stack, workflow_lint
+from ssepatterns import background, local_world, module_docs, pattern_docs, stack, workflow_lint
 from ssepatterns import lock as lock_module
 from ssepatterns import scan as policy_scan
 from ssepatterns import state_bucket as state_bucket_module
@@ -27,6 +27,7 @@ from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, ENVS_DIR, EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.reencrypt import rotation
 from ssepatterns.steps import step
 from ssepatterns.verify import run as verification
 
@@ -328,19 +329,32 @@ def docs(c: Context) -> None:
         "runs": "runs per workflow; the median is reported (default 3)",
         "test_runs": "runs of the whole ./inv test (default 1: it takes minutes)",
         "json": "write the JSON report here (default build/bench/bench.json)",
-        "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test",
+        "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test, reencrypt",
+        "objects": "reencrypt: objects to seed (default 2000; every 500th is 8 MiB)",
     }
 )
 def bench(
-    c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
+    c: Context,
+    runs: int = 3,
+    test_runs: int = 1,
+    json: str | None = None,
+    only: str | None = None,
+    objects: int = 2000,
 ) -> None:
-    """Time the daily workflows on a copy of this checkout against the provider-start-up floor."""
+    """Time the daily workflows on a copy of this checkout against the provider-start-up floor; the
+    re-encryption engines against the ceiling of a bare CopyObject loop (--only reencrypt)."""
     from tools import bench as benchmark
 
     if runs < 1 or test_runs < 1:
         raise ProjectError("--runs and --test-runs must be 1 or more (leave workflows out with --only)")
     selected = [name.strip() for name in only.split(",")] if only else None
-    rc = benchmark.run(runs, Path(json).resolve() if json else None, test_runs=test_runs, only=selected)
+    rc = benchmark.run(
+        runs,
+        Path(json).resolve() if json else None,
+        test_runs=test_runs,
+        only=selected,
+        reencrypt_objects=objects,
+    )
     if rc:
         raise Exit(code=rc)
 
