@@ -231,8 +231,11 @@ class FakeWorkspace:
         if args[0] in ("seed-objects", "apply"):
             log.write_text("wrote\n")
             return 0, 1.0
+        return self._engine(args, args[args.index("--engine") + 1])
+
+    def _engine(self, args: Sequence[str], engine: str) -> tuple[int, float]:
         workers = int(args[args.index("--workers") + 1])
-        rate = self.rates[f"{args[args.index('--engine') + 1]}-{workers}"]
+        rate = self.rates[f"{engine}-{workers}"]
         examined = self.objects + self.skipped
         report = cli_report(
             workers=workers, objects=examined, skipped=self.skipped, seconds=self.objects / rate
@@ -242,6 +245,8 @@ class FakeWorkspace:
 
     def python(self, args: Sequence[str], label: str) -> tuple[int, float]:
         self.commands.append(tuple(args))
+        if args[1] == "tools.bench.engine_api":
+            return self._engine(args, "local")
         threads = int(args[args.index("--threads") + 1])
         sample = {
             "threads": threads,
@@ -271,6 +276,9 @@ def test_a_round_runs_each_ceiling_and_engine_pair_and_reads_their_reports(tmp_p
     assert ("seed-objects", "--count", "100", "--large-every", "50", "--large-mib", "2") in workspace.commands
     assert sum(1 for c in workspace.commands if c[0] == "seed-objects") == 1  # seeded once: the same objects
     runs = [c for c in workspace.commands if c[0] in ("-m", "rotate-sse-c-key") and "--help" not in c]
+    warmup, runs = runs[0], runs[1:]  # one untimed rotation after seeding, before any figure
+    assert warmup[:5] == ("rotate-sse-c-key", "--workers", "16", "--engine", "local")
+    assert warmup[-1].endswith("reencrypt-setup-warmup.json")
     assert runs[:2] == [
         ("-m", "tools.bench.ceiling", "--threads", "16", "--json", runs[0][-1]),
         ("rotate-sse-c-key", "--workers", "16", "--engine", "local", "--json", runs[1][-1]),
@@ -289,7 +297,26 @@ def test_a_round_runs_each_ceiling_and_engine_pair_and_reads_their_reports(tmp_p
     assert "TF_VAR_enable_reencrypt_engine" not in workspace.extra_env
 
 
-def test_without_the_engine_cli_only_the_ceiling_is_measured_and_the_rows_say_why(tmp_path: Path):
+def test_without_the_engine_cli_the_local_engine_runs_through_its_python_api_and_says_so(tmp_path: Path):
+    workspace = FakeWorkspace(tmp_path, "Options:\n  --resume\n  --break-lock\n", RATES)
+    (tmp_path / "tools" / "bench").mkdir(parents=True)
+    (tmp_path / "tools" / "bench" / "engine_api.py").write_text("")
+    bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
+    bench.measure_round(1)
+    assert not [c for c in workspace.commands if c[0] == "rotate-sse-c-key" and "--help" not in c]
+    api = [c for c in workspace.commands if c[:2] == ("-m", "tools.bench.engine_api")]
+    assert [c[3] for c in api] == ["16", "16", "1", "4", "64"]  # the untimed warm-up first
+    local = bench.results.get("local-16")
+    assert local is not None and local.via == "api" and local.objects_per_s == pytest.approx(320)
+    assert local.title.endswith("[Python API: the CLI has no --workers]")
+    assert bench.results.target_line().endswith(
+        "missed (0.40; through the Python API: the CLI has no --workers yet)"
+    )
+    stepfunctions = bench.results.get("stepfunctions-16")
+    assert stepfunctions is not None and stepfunctions.not_measured.startswith("engine not deployed")
+
+
+def test_without_the_engine_cli_or_its_api_only_the_ceiling_is_measured_and_the_rows_say_why(tmp_path: Path):
     workspace = FakeWorkspace(tmp_path, "Options:\n  --resume\n  --break-lock\n", RATES)
     bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
     bench.measure_round(1)
