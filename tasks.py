@@ -27,7 +27,8 @@ from ssepatterns.emulator import control as emulator_control
 from ssepatterns.envs import AWS_STATE_DIR, DEFAULT_ENV, Env, aws_env, check_env_name, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, ENVS_DIR, EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
-from ssepatterns.reencrypt import rotation
+from ssepatterns.reencrypt import local as reencrypt_local
+from ssepatterns.reencrypt import run as reencrypt_run
 from ssepatterns.steps import step
 from ssepatterns.verify import run as verification
 
@@ -202,11 +203,29 @@ def verify(
         stack.save_emulator(target)  # the checks' objects and key versions survive an emulator crash
 
 
+REENCRYPT_OPTIONS = {
+    "workers": f"parallel copies (default {reencrypt_local.DEFAULT_WORKERS}; docs/performance.md)",
+    "engine": "local (a thread pool here) or stepfunctions (the Distributed Map, when deployed)",
+    "prefix": "only the objects under this key prefix",
+    "json": "write the run's report (job, engine, workers, objects, bytes, seconds, objects_per_s, ...) here",
+    "multipart_threshold_mib": "copy objects larger than this part by part (UploadPartCopy; default 5120)",
+    "break_lock": "take the lock even if its lease has not expired (the other run is dead)",
+}
+
+
+def _reencrypt_options(
+    engine: str, workers: int, prefix: str, json: str | None, multipart_threshold_mib: int, break_lock: bool
+) -> reencrypt_run.Options:
+    return reencrypt_run.Options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
+
+
 @task(
     help={
         **ENV_OPTIONS,
+        **REENCRYPT_OPTIONS,
         "resume": "only complete an interrupted rotation; with none in progress, do nothing",
-        "break_lock": "take the rotation lock even if its lease has not expired (the other run is dead)",
+        "allow_unreadable_noncurrent": "retire the old key although noncurrent versions (versioned bucket) "
+        "are under it: they become unreadable",
     },
     iterable=["var_file"],
 )
@@ -217,11 +236,50 @@ def rotate_sse_c_key(
     var_file: list[str] | None = None,
     resume: bool = False,
     break_lock: bool = False,
+    workers: int = reencrypt_local.DEFAULT_WORKERS,
+    engine: str = "local",
+    prefix: str = "",
+    json: str | None = None,
+    multipart_threshold_mib: int = reencrypt_run.Options.multipart_threshold_mib,
+    allow_unreadable_noncurrent: bool = False,
 ) -> None:
     """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
     target = _env(env, region, var_file)
+    options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
     with step(f"rotate the SSE-C key [{target.label}]"):
-        rotation.rotate(target, resume_only=resume, break_lock=break_lock)
+        reencrypt_run.rotate(
+            target, options, resume_only=resume, allow_unreadable_noncurrent=allow_unreadable_noncurrent
+        )
+
+
+@task(
+    help={
+        **ENV_OPTIONS,
+        **REENCRYPT_OPTIONS,
+        "to_bucket": "the destination bucket (its default encryption applies, e.g. the SSE-KMS CMK bucket)",
+        "delete_source": "delete each SSE-C source after its copy is verified (size and checksum)",
+    },
+    iterable=["var_file"],
+)
+def migrate_sse_c(
+    c: Context,
+    to_bucket: str = "",
+    env: str = DEFAULT_ENV,
+    region: str | None = None,
+    var_file: list[str] | None = None,
+    delete_source: bool = False,
+    break_lock: bool = False,
+    workers: int = reencrypt_local.DEFAULT_WORKERS,
+    engine: str = "local",
+    prefix: str = "",
+    json: str | None = None,
+    multipart_threshold_mib: int = reencrypt_run.Options.multipart_threshold_mib,
+) -> None:
+    """Migrate SSE-C objects to another bucket's default encryption (same keys; a re-run skips the done)."""
+    target = _env(env, region, var_file)
+    options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
+    with step(f"migrate SSE-C objects to {to_bucket or '?'} [{target.label}]"):
+        reencrypt_run.migrate(target, options, to_bucket, delete_source=delete_source)
 
 
 @task(
@@ -247,7 +305,7 @@ def seed_objects(
         raise ProjectError("--count and --large-every must be 0 or more, --large-mib 1 or more")
     target = _env(env, region, var_file)
     with step(f"write {count} objects to the SSE-C bucket [{target.label}]"):
-        rotation.seed(target, count, large_every, large_mib)
+        reencrypt_run.seed(target, count, large_every, large_mib)
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
@@ -507,6 +565,7 @@ ns = Collection(
 ns.add_task(state_bucket, "state-bucket")
 ns.add_task(rotate_sse_c_key, "rotate-sse-c-key")
 ns.add_task(seed_objects, "seed-objects")
+ns.add_task(migrate_sse_c, "migrate-sse-c")
 ns.add_task(test_unit, "test-unit")
 ns.add_task(test_integration, "test-integration")
 ns.add_task(test_plan, "test-plan")

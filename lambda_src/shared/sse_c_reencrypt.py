@@ -44,6 +44,8 @@ WRONG_KEY = ("AccessDenied", "403", "Forbidden")  # a read with another SSE-C ke
 CHANGED = ("PreconditionFailed", "412")  # the source changed between listing and copy
 
 COPIED, SKIPPED, UNREADABLE, FAILED = "copied", "skipped", "unreadable", "failed"
+IGNORED = "ignored"  # not data: the run's own lock (an engine whose listing includes it passes it here)
+CONTROL_PREFIX = ".sse-c-rotation/"
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ class Job:
     def __post_init__(self) -> None:
         if self.kind not in (ROTATE, MIGRATE):
             raise ValueError(f"unknown job {self.kind!r}: rotate or migrate")
-        if self.kind == ROTATE and (self.target_version is None or self.source_bucket != self.destination_bucket):
+        if self.kind == ROTATE and (
+            self.target_version is None or self.source_bucket != self.destination_bucket
+        ):
             raise ValueError("a rotation re-encrypts in place, to a target version")
         if self.kind == MIGRATE and self.source_bucket == self.destination_bucket:
             raise ValueError("a migration copies to another bucket")
@@ -93,6 +97,7 @@ class Outcome:
     etag: str = ""  # of the object as this run left it (for the next pass's bookkeeping)
     last_modified: int | None = None  # of the copy, in whole seconds (None after a multipart copy)
     again: bool = False  # changed between listing and copy: a later pass must look at it again
+    source_deleted: bool = False  # migrate --delete-source: the source went, after a verified copy
     retries: int = 0  # how often botocore retried the copy's requests (503 SlowDown, throttling)
 
     def to_dict(self) -> dict[str, Any]:
@@ -222,8 +227,22 @@ def _multipart_copy(
     except BaseException:
         s3.abort_multipart_upload(Bucket=job.destination_bucket, Key=source.key, UploadId=upload_id)
         raise
+    _ensure_tags(s3, job.destination_bucket, source.key, create["Tagging"])
     completed: str = done["ETag"]
     return completed, retries + _retries(done), None
+
+
+def _ensure_tags(s3: Client, bucket: str, key: str, tagging: str) -> None:
+    """The tags CreateMultipartUpload was given, on the completed object. AWS applies them with the
+    upload; MiniStack 1.5.33 drops them (docs/emulator.md), and an object under the new key tagged
+    with the old version would send readers to the wrong key. One GetObjectTagging per large object."""
+    from urllib.parse import parse_qsl
+
+    wanted = dict(parse_qsl(tagging, keep_blank_values=True))
+    if _tags(s3, bucket, key) != wanted:
+        s3.put_object_tagging(
+            Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in wanted.items()]}
+        )
 
 
 def _copied(s3: Client, job: Job, source: _Source, etag: str, key_of: KeyOf) -> Outcome:
@@ -232,7 +251,13 @@ def _copied(s3: Client, job: Job, source: _Source, etag: str, key_of: KeyOf) -> 
     copy = _multipart_copy if multipart else _copy
     new_etag, retries, last_modified = copy(s3, job, source, etag, key_of)
     return Outcome(
-        source.key, COPIED, source.size, multipart, etag=new_etag, last_modified=last_modified, retries=retries
+        source.key,
+        COPIED,
+        source.size,
+        multipart,
+        etag=new_etag,
+        last_modified=last_modified,
+        retries=retries,
     )
 
 
@@ -254,14 +279,18 @@ def verify_copy(s3: Client, job: Job, source: _Source, key_of: KeyOf) -> str:
     the source's); otherwise (a multipart copy, an object written without a checksum) both bodies are
     read and hashed."""
     source_sse = sse_c_params(key_of(source.version))
-    source_head = s3.head_object(Bucket=job.source_bucket, Key=source.key, ChecksumMode="ENABLED", **source_sse)
+    source_head = s3.head_object(
+        Bucket=job.source_bucket, Key=source.key, ChecksumMode="ENABLED", **source_sse
+    )
     destination_head = s3.head_object(Bucket=job.destination_bucket, Key=source.key, ChecksumMode="ENABLED")
     if source_head["ContentLength"] != destination_head["ContentLength"]:
         return f"size {destination_head['ContentLength']} != {source_head['ContentLength']}"
     source_sums, destination_sums = _checksums(source_head), _checksums(destination_head)
     common = sorted(set(source_sums) & set(destination_sums))
-    full_object = source_head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" == destination_head.get(
-        "ChecksumType", "FULL_OBJECT"
+    full_object = (
+        source_head.get("ChecksumType", "FULL_OBJECT")
+        == "FULL_OBJECT"
+        == destination_head.get("ChecksumType", "FULL_OBJECT")
     )
     if common and full_object:
         return "" if all(source_sums[c] == destination_sums[c] for c in common) else f"{common[0]} differs"
@@ -282,7 +311,10 @@ def _already_migrated(s3: Client, job: Job, key: str, etag: str) -> bool:
 def _source(s3: Client, job: Job, key: str, size: int, key_of: KeyOf) -> _Source | Outcome:
     """The object's key version and tags, from its tag (or by probing an untagged one)."""
     tags = _tags(s3, job.source_bucket, key)
-    version = tags.get(KEY_VERSION_TAG) or _probe(s3, job.source_bucket, key, job.candidates, key_of)
+    candidates = job.candidates
+    if job.target_version is not None and job.target_version not in candidates:
+        candidates = (job.target_version, *candidates)  # an untagged object may be under it already
+    version = tags.get(KEY_VERSION_TAG) or _probe(s3, job.source_bucket, key, candidates, key_of)
     if version is None:
         return Outcome(key, UNREADABLE, detail="no candidate key version decrypts it")
     return _Source(key, size, version, tags)
@@ -291,6 +323,8 @@ def _source(s3: Client, job: Job, key: str, size: int, key_of: KeyOf) -> _Source
 def process(s3: Client, job: Job, item: dict[str, Any], key_of: KeyOf) -> Outcome:
     """Re-encrypt one listed object (item: Key, Size, ETag as ListObjectsV2 gives them)."""
     key, size, etag = item["Key"], int(item["Size"]), item.get("ETag") or item.get("Etag") or ""
+    if key.startswith(CONTROL_PREFIX):
+        return Outcome(key, IGNORED)
     try:
         if job.kind == ROTATE:
             return _rotate(s3, job, key, size, etag, key_of)
@@ -322,7 +356,12 @@ def _rotate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf)
             s3.put_object_tagging(
                 Bucket=job.source_bucket,
                 Key=key,
-                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in {**found.tags, KEY_VERSION_TAG: job.target_version}.items()]},
+                Tagging={
+                    "TagSet": [
+                        {"Key": k, "Value": v}
+                        for k, v in {**found.tags, KEY_VERSION_TAG: job.target_version}.items()
+                    ]
+                },
             )
         return Outcome(key, SKIPPED, detail="already under the target key", etag=etag)
     if found.version == expected:
@@ -337,7 +376,9 @@ def _migrate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf
             found = _source(s3, job, key, size, key_of)
             if isinstance(found, Outcome):
                 return found
-            return _delete_verified(s3, job, found, etag, key_of, Outcome(key, SKIPPED, detail="already migrated"))
+            return _delete_verified(
+                s3, job, found, etag, key_of, Outcome(key, SKIPPED, detail="already migrated")
+            )
         return Outcome(key, SKIPPED, detail="already migrated")
     found = _source(s3, job, key, size, key_of)
     if isinstance(found, Outcome):
@@ -346,12 +387,16 @@ def _migrate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf
     return _delete_verified(s3, job, found, etag, key_of, outcome) if job.delete_source else outcome
 
 
-def _delete_verified(s3: Client, job: Job, source: _Source, etag: str, key_of: KeyOf, outcome: Outcome) -> Outcome:
+def _delete_verified(
+    s3: Client, job: Job, source: _Source, etag: str, key_of: KeyOf, outcome: Outcome
+) -> Outcome:
     difference = verify_copy(s3, job, source, key_of)
     if difference:
         return Outcome(source.key, FAILED, detail=f"copy not verified: {difference}; source kept")
     # Only the object that was copied: a writer's newer one under this name stays (If-Match).
-    s3.head_object(Bucket=job.source_bucket, Key=source.key, IfMatch=etag, **sse_c_params(key_of(source.version)))
+    s3.head_object(
+        Bucket=job.source_bucket, Key=source.key, IfMatch=etag, **sse_c_params(key_of(source.version))
+    )
     s3.delete_object(Bucket=job.source_bucket, Key=source.key)
-    outcome.detail = (outcome.detail + "; " if outcome.detail else "") + "source deleted"
+    outcome.source_deleted = True
     return outcome

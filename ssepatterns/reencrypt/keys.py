@@ -18,7 +18,9 @@ class KeyCache:
     def key_of(self, version_id: str) -> str:
         with self._lock:  # held while fetching: two threads never fetch the same version twice
             if version_id not in self._keys:
-                self._keys[version_id] = sse_c_secret.fetch_key(self.secrets, self.secret_arn, version_id).secret_string
+                self._keys[version_id] = sse_c_secret.fetch_key(
+                    self.secrets, self.secret_arn, version_id
+                ).secret_string
                 self.fetches += 1
             return self._keys[version_id]
 

@@ -32,24 +32,28 @@ RETRY_ATTEMPTS = 10
 # rate rises to 16 threads and is flat beyond; on AWS the rate is latency x concurrency, so more help.
 DEFAULT_WORKERS = 16
 MAX_WORKERS = 256
-CONTROL_PREFIX = ".sse-c-rotation/"  # the rotation's lock: never re-encrypted
 
 
 class Interrupted(RuntimeError):
-    """The run stopped before the pass ended (Ctrl-C, or the stop_after test hook)."""
+    """The run stopped before the pass ended: Ctrl-C, or the stop_after test hook, which plays a process
+    that died there (simulated_death: it releases nothing, as a killed process would not)."""
+
+    def __init__(self, message: str, simulated_death: bool = False) -> None:
+        super().__init__(message)
+        self.simulated_death = simulated_death
 
 
 def client_config(workers: int) -> Config:
     return Config(
         max_pool_connections=workers + 2,
-        retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
     )
 
 
 def listing(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
-            if not item["Key"].startswith(CONTROL_PREFIX):
+            if not item["Key"].startswith(sse_c_reencrypt.CONTROL_PREFIX):  # the run's own lock
                 yield item
 
 
@@ -97,7 +101,9 @@ class LocalEngine:
                 items.append(item)
         return items
 
-    def _remember(self, job: sse_c_reencrypt.Job, item: dict[str, Any], outcome: sse_c_reencrypt.Outcome) -> None:
+    def _remember(
+        self, job: sse_c_reencrypt.Job, item: dict[str, Any], outcome: sse_c_reencrypt.Outcome
+    ) -> None:
         if outcome.again or outcome.status not in (sse_c_reencrypt.COPIED, sse_c_reencrypt.SKIPPED):
             return
         if job.kind == sse_c_reencrypt.MIGRATE or outcome.status == sse_c_reencrypt.SKIPPED:
@@ -137,13 +143,17 @@ class LocalEngine:
                         if self.stop_after is not None and self._copied_total >= self.stop_after:
                             stopping = True
                 if stopping and not pending:
-                    raise Interrupted(f"interrupted after {self._copied_total} object(s)")
+                    raise Interrupted(
+                        f"interrupted after {self._copied_total} object(s)", simulated_death=True
+                    )
         except KeyboardInterrupt:
             stopping = True
             for future in pending:
                 future.cancel()
             wait(pending)  # the copies in flight finish: each is atomic either way
-            raise Interrupted(f"interrupted after {self._copied_total} object(s)") from None
+            raise Interrupted(
+                f"interrupted after {self._copied_total} object(s) re-encrypted; run again to resume"
+            ) from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.progress.finish()

@@ -28,6 +28,7 @@ class PassResult:
     multipart: int = 0
     skipped: int = 0
     again: int = 0  # changed since listed: a later pass takes them
+    deleted: int = 0  # sources deleted after a verified copy (migrate --delete-source)
     retries: int = 0  # requests botocore retried (503 SlowDown, throttling), from the responses
     unreadable: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "key: reason" (no key material)
@@ -35,8 +36,11 @@ class PassResult:
     failed_count: int = 0
 
     def add(self, outcome: sse_c_reencrypt.Outcome) -> None:
+        if outcome.status == sse_c_reencrypt.IGNORED:
+            return
         self.examined += 1
         self.retries += outcome.retries
+        self.deleted += int(outcome.source_deleted)
         if outcome.status == sse_c_reencrypt.COPIED:
             self.copied += 1
             self.bytes += outcome.bytes
@@ -54,7 +58,7 @@ class PassResult:
                 self.failed.append(f"{outcome.key}: {outcome.detail}")
 
     def merge(self, other: PassResult) -> None:
-        for name in ("examined", "copied", "bytes", "multipart", "skipped", "again", "retries"):
+        for name in ("examined", "copied", "bytes", "multipart", "skipped", "again", "deleted", "retries"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unreadable_count += other.unreadable_count
         self.failed_count += other.failed_count
@@ -81,6 +85,7 @@ class Totals:
     bytes: int = 0
     multipart: int = 0
     skipped: int = 0
+    deleted: int = 0
     retries: int = 0
     unreadable: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -101,6 +106,7 @@ def run_passes(
         totals.bytes += result.bytes
         totals.multipart += result.multipart
         totals.retries += result.retries
+        totals.deleted += result.deleted
         # What is unreadable or failed now is what the last pass found (an earlier failure may have
         # succeeded on a later pass).
         totals.unreadable, totals.unreadable_count = result.unreadable, result.unreadable_count

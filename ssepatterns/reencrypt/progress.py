@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO
+from typing import IO, Any
 
 from tqdm import tqdm
 
@@ -24,10 +24,12 @@ def _mb(count: int) -> str:
 
 
 class Progress:
-    def __init__(self, enabled: bool = True, stream: IO[str] | None = None, label: str = "re-encrypting") -> None:
+    def __init__(
+        self, enabled: bool = True, stream: IO[str] | None = None, label: str = "re-encrypting"
+    ) -> None:
         self.enabled, self.stream, self.label = enabled, stream or sys.stderr, label
         self.terminal = self.enabled and self.stream.isatty()
-        self._bar: tqdm | None = None
+        self._bar: tqdm[Any] | None = None
         self._started = self._last_line = 0.0
         self._done = self._total = 0
         self._bytes = self._total_bytes = 0
@@ -37,7 +39,12 @@ class Progress:
         self._started = self._last_line = time.monotonic()
         if self.terminal:
             self._bar = tqdm(
-                total=objects, desc=self.label, unit="obj", file=self.stream, bar_format=BAR_FORMAT, leave=True
+                total=objects,
+                desc=self.label,
+                unit="obj",
+                file=self.stream,
+                bar_format=BAR_FORMAT,
+                leave=True,
             )
 
     def _postfix(self) -> str:
@@ -56,8 +63,13 @@ class Progress:
     def _line(self) -> None:
         self._last_line = time.monotonic()
         meter = tqdm.format_meter(
-            self._done, self._total, self._last_line - self._started, prefix=self.label, unit="obj",
-            bar_format=PLAIN_FORMAT, postfix=self._postfix(),
+            self._done,
+            self._total,
+            self._last_line - self._started,
+            prefix=self.label,
+            unit="obj",
+            bar_format=PLAIN_FORMAT,
+            postfix=self._postfix(),
         )
         print(meter, file=self.stream, flush=True)
 

@@ -1,5 +1,6 @@
-"""SSE-C key rotation against a real emulator: complete, interrupted and resumed, concurrent writes,
-concurrent runs refused, and idempotent when there is nothing left to do."""
+"""SSE-C key rotation against a real emulator: complete, interrupted and resumed under parallelism,
+concurrent writes, concurrent runs refused, and idempotent when there is nothing left to do.
+(Multipart copies, versioned buckets, injected 503s, migrations: test_reencrypt_engine.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_support import RunningEmulator
 
-from ssepatterns.rotation import CURRENT, LOCK_KEY, PREVIOUS, Interrupted, Rotation, RotationLocked
+from ssepatterns.reencrypt.job_run import CURRENT, LOCK_KEY, PREVIOUS, RotationLocked
+from ssepatterns.reencrypt.keys import KeyCache
+from ssepatterns.reencrypt.local import Interrupted, LocalEngine
+from ssepatterns.reencrypt.progress import Progress
+from ssepatterns.reencrypt.rotation import Rotation
 from ssepatterns.sse_c import sse_c_key, sse_c_secret
 
 pytestmark = pytest.mark.emulator
@@ -53,7 +58,11 @@ class Stack:
         )
         self.bodies[name] = body
 
+    def engine(self, workers: int = 4, **kwargs: Any) -> LocalEngine:
+        return LocalEngine(self.s3, KeyCache(self.secrets, self.secret_arn), workers=workers, **kwargs)
+
     def rotation(self, **kwargs: Any) -> Rotation:
+        kwargs.setdefault("engine", self.engine())
         return Rotation(self.s3, self.secrets, self.bucket, self.secret_arn, out=lambda _line: None, **kwargs)
 
     def labels(self) -> dict[str, list[str]]:
@@ -107,19 +116,23 @@ def test_rotation_reencrypts_every_object_and_retires_the_old_key(stack: Stack):
     assert summary.retired_version == old.version_id
 
 
-def test_an_interrupted_rotation_is_completed_by_running_again(stack: Stack):
-    for i in range(10):
+def test_an_interrupted_parallel_rotation_is_completed_by_running_again_with_no_object_copied_twice(
+    stack: Stack,
+):
+    total = 40
+    for i in range(total):
         stack.write(f"obj/{i}.txt")
     old = stack.current()
     clock = [time.time()]
-    with pytest.raises(Interrupted):
-        stack.rotation(clock=lambda: clock[0]).run(stop_after=4)
+    with pytest.raises(Interrupted):  # 8 workers; the copies in flight when it stops still finish
+        stack.rotation(clock=lambda: clock[0], engine=stack.engine(workers=8, stop_after=10)).run()
     new = stack.current()
     versions_after_crash = stack.labels()
-    tags = [sse_c_secret.key_version_of(stack.s3, stack.bucket, f"obj/{i}.txt") for i in range(10)]
-    assert tags.count(new.version_id) == 4 and tags.count(old.version_id) == 6
+    tags = [sse_c_secret.key_version_of(stack.s3, stack.bucket, f"obj/{i}.txt") for i in range(total)]
+    done = tags.count(new.version_id)
+    assert 10 <= done < total and tags.count(old.version_id) == total - done
     assert PREVIOUS in versions_after_crash[old.version_id]
-    for i in range(10):  # half-way, every object is readable with the key its tag names
+    for i in range(total):  # half-way, every object is readable with the key its tag names
         key = new if tags[i] == new.version_id else old
         assert stack.read(f"obj/{i}.txt", key.secret_string) == stack.bodies[f"obj/{i}.txt"]
 
@@ -128,8 +141,9 @@ def test_an_interrupted_rotation_is_completed_by_running_again(stack: Stack):
         stack.rotation(clock=lambda: clock[0]).run()
     # ...and once it has expired, takes over and completes the same rotation, with no new key.
     clock[0] += 120
-    summary = stack.rotation(clock=lambda: clock[0]).run()
-    assert not summary.started_new_rotation and summary.reencrypted == 6
+    summary = stack.rotation(clock=lambda: clock[0], engine=stack.engine(workers=8)).run()
+    # Exactly the rest: the done ones refuse the old key and are skipped, none is copied twice.
+    assert not summary.started_new_rotation and (summary.reencrypted, summary.skipped) == (total - done, done)
     assert set(stack.labels()) <= set(versions_after_crash)  # no new version was created
     assert stack.current().version_id == new.version_id
     stack.assert_all_under(new)
@@ -140,9 +154,9 @@ def test_with_nothing_in_progress_resume_only_does_nothing_and_says_so(stack: St
     stack.rotation().run()
     key = stack.current()
     lines: list[str] = []
-    summary = Rotation(stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=lines.append).run(
-        resume_only=True
-    )
+    summary = Rotation(
+        stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=lines.append, engine=stack.engine()
+    ).run(resume_only=True)
     assert (summary.started_new_rotation, summary.reencrypted) == (False, 0)
     assert stack.current().version_id == key.version_id
     assert any("nothing to re-encrypt: all 1 objects are under key version" in line for line in lines), lines
@@ -165,22 +179,26 @@ def test_objects_written_during_a_rotation_are_never_lost(stack: Stack):
         except BaseException as error:  # surfaced below
             errors.append(error)
 
-    def late_writer(line: str) -> None:
+    class LateWriter(Progress):
         """A writer that read the key before the switch and writes after the pass listed the objects."""
-        if "re-encrypted" in line and "late.txt" not in stack.bodies:
-            stack.s3.put_object(
-                Bucket=stack.bucket,
-                Key="late.txt",
-                Body=b"late",
-                Tagging=sse_c_secret.version_tagging(old.version_id),
-                **sse_c_key.sse_c_params(old.secret_string),
-            )
-            stack.bodies["late.txt"] = b"late"
+
+        def advance(self, outcome: Any) -> None:
+            super().advance(outcome)
+            if "late.txt" not in stack.bodies:
+                stack.s3.put_object(
+                    Bucket=stack.bucket,
+                    Key="late.txt",
+                    Body=b"late",
+                    Tagging=sse_c_secret.version_tagging(old.version_id),
+                    **sse_c_key.sse_c_params(old.secret_string),
+                )
+                stack.bodies["late.txt"] = b"late"
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        summary = Rotation(stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=late_writer).run()
+        engine = stack.engine(workers=8, progress=LateWriter(enabled=False))
+        summary = stack.rotation(engine=engine).run()
     finally:
         stop.set()
         thread.join()

@@ -16,7 +16,9 @@ from botocore.exceptions import ClientError
 from sse_c_key import sse_c_params
 from sse_c_secret import SseCKey, fetch_key, key_version_of, version_tagging
 
-from ssepatterns.rotation import LOCK_PREFIX, Rotation, Summary
+from ssepatterns.reencrypt.job_run import LOCK_PREFIX
+from ssepatterns.reencrypt.rotation import Rotation
+from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.verify.marks import check
 from ssepatterns.verify.observe import outcome
 

@@ -11,7 +11,7 @@ from ssepatterns.consistency import (
     is_function_not_ready,
     retry,
 )
-from ssepatterns.rotation import Rotation
+from ssepatterns.reencrypt.rotation import Rotation
 from ssepatterns.verify.observe import DENIED, OK, allowed, denied
 
 

@@ -1,0 +1,115 @@
+"""SSE-C -> another bucket's default encryption (./inv migrate-sse-c), e.g. into the SSE-KMS CMK bucket.
+
+Since April 2026 AWS blocks SSE-C on new buckets by default, and teams move SSE-C data to SSE-KMS:
+the same rewrite as a rotation, with another destination. Each object is copied under the same key
+with no encryption headers, so S3 applies the destination's default encryption; the destination
+object records the source's ETag (MIGRATED_FROM_TAG), so a re-run skips what is already migrated.
+Sources are deleted only with delete_source, each after its copy is verified (size and checksum).
+The lock is the rotation's (ssepatterns.reencrypt.job_run): a rotation could otherwise retire a key
+version this run still needs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ssepatterns.errors import ProjectError
+from ssepatterns.reencrypt.job_run import CURRENT, PREVIOUS, JobRun
+from ssepatterns.reencrypt.local import Interrupted
+from ssepatterns.reencrypt.passes import run_passes
+from ssepatterns.reencrypt.summary import Summary
+from ssepatterns.sse_c import sse_c_reencrypt
+
+
+def destination_encryption(s3: Any, bucket: str) -> str:
+    """The destination's default encryption ("aws:kms <key>", "AES256", ...), or a clear refusal."""
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchBucket", "404"):
+            raise ProjectError(f"--to-bucket {bucket}: no such bucket") from None
+        if code in ("AccessDenied", "403"):
+            raise ProjectError(f"--to-bucket {bucket}: may not read its encryption settings") from None
+        raise ProjectError(
+            f"--to-bucket {bucket}: {code or 'error'} reading its default encryption"
+        ) from None
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
+    return " ".join(filter(None, [default.get("SSEAlgorithm", ""), default.get("KMSMasterKeyID", "")]))
+
+
+class Migration(JobRun):
+    def __init__(
+        self, *args: Any, destination_bucket: str, delete_source: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if destination_bucket == self.bucket:
+            raise ProjectError("--to-bucket is the SSE-C bucket itself: a migration copies to another bucket")
+        self.destination_bucket, self.delete_source = destination_bucket, delete_source
+
+    def run(self, break_lock: bool = False) -> Summary:
+        encryption = destination_encryption(self.s3, self.destination_bucket)
+        versions = self.versions()
+        current = next((v for v, labels in versions.items() if CURRENT in labels), None)
+        if current is None:
+            raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
+        self.acquire(current, break_lock)
+        released = False
+        try:
+            previous = [v for v, labels in self.versions().items() if PREVIOUS in labels]
+            others = [v for v in versions if v != current and v not in previous]
+            job = sse_c_reencrypt.Job(
+                kind=sse_c_reencrypt.MIGRATE,
+                source_bucket=self.bucket,
+                destination_bucket=self.destination_bucket,
+                target_version=None,
+                candidates=(current, *previous, *others),
+                multipart_threshold=self.multipart_threshold,
+                part_size=self.part_size,
+                delete_source=self.delete_source,
+            )
+            summary = Summary(
+                started_new_rotation=False,
+                current_version=current,
+                retired_version=None,
+                job="migrate",
+                engine=self.engine.name,
+                workers=self.engine.workers,
+                source_bucket=self.bucket,
+                destination_bucket=self.destination_bucket,
+                prefix=self.prefix,
+            )
+            self.out(
+                f"migrating s3://{self.bucket}/{self.prefix} to s3://{self.destination_bucket} ({encryption})"
+            )
+            stop_renewing = self._keep_lease(current)
+            started = time.monotonic()
+            try:
+                totals = run_passes(self.engine, job, self.prefix, self.out)
+            except Interrupted as stopped:
+                if stopped.simulated_death:
+                    self._lock_etag, released = None, True
+                raise
+            finally:
+                stop_renewing.set()
+            summary.seconds = time.monotonic() - started
+            summary.absorb(totals)
+            summary.deleted_sources = totals.deleted
+            if totals.failed_count:
+                summary.refused = (
+                    f"{totals.failed_count} object(s) not migrated (e.g. {totals.failed[0]}); "
+                    f"their sources are kept; run again to retry them"
+                )
+            elif totals.unreadable_count:
+                summary.refused = (
+                    f"{totals.unreadable_count} object(s) are under a key no secret version holds "
+                    f"(e.g. {totals.unreadable[0]}); not migrated"
+                )
+            self.out(summary.line())
+            return summary
+        finally:
+            if not released:
+                self.release()
