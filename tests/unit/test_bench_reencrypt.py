@@ -72,6 +72,9 @@ def test_the_cli_report_is_read_into_a_sample():
     )
     # skipped and failed may be lists of names: their length counts
     assert engine_sample(cli_report(skipped=["a", "b"]), "r.json").skipped == 2
+    # the CLI's `copied` counts every pass's copies (a writer's object re-encrypted by pass 2 too)
+    assert engine_sample(cli_report(objects=100, skipped=3, copied=99), "r.json").objects == 99
+    assert engine_sample(cli_report(objects=100, skipped=3), "r.json").objects == 97
 
 
 @pytest.mark.parametrize("name", ENGINE_FIELDS)
@@ -214,6 +217,7 @@ class FakeWorkspace:
         self.help_text, self.rates, self.objects = help_text, rates, objects
         self.commands: list[tuple[str, ...]] = []
         self.skipped = 0  # objects the engine reports as examined but not re-encrypted
+        self.copied_field = False  # the report has `copied` (the CLI's count of every pass)
 
     def ensure(self, precondition: str, label: str) -> bool:
         self.commands.append(("ensure", precondition))
@@ -245,8 +249,6 @@ class FakeWorkspace:
 
     def python(self, args: Sequence[str], label: str) -> tuple[int, float]:
         self.commands.append(tuple(args))
-        if args[1] == "tools.bench.engine_api":
-            return self._engine(args, "local")
         threads = int(args[args.index("--threads") + 1])
         sample = {
             "threads": threads,
@@ -297,26 +299,7 @@ def test_a_round_runs_each_ceiling_and_engine_pair_and_reads_their_reports(tmp_p
     assert "TF_VAR_enable_reencrypt_engine" not in workspace.extra_env
 
 
-def test_without_the_engine_cli_the_local_engine_runs_through_its_python_api_and_says_so(tmp_path: Path):
-    workspace = FakeWorkspace(tmp_path, "Options:\n  --resume\n  --break-lock\n", RATES)
-    (tmp_path / "tools" / "bench").mkdir(parents=True)
-    (tmp_path / "tools" / "bench" / "engine_api.py").write_text("")
-    bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
-    bench.measure_round(1)
-    assert not [c for c in workspace.commands if c[0] == "rotate-sse-c-key" and "--help" not in c]
-    api = [c for c in workspace.commands if c[:2] == ("-m", "tools.bench.engine_api")]
-    assert [c[3] for c in api] == ["16", "16", "1", "4", "64"]  # the untimed warm-up first
-    local = bench.results.get("local-16")
-    assert local is not None and local.via == "api" and local.objects_per_s == pytest.approx(320)
-    assert local.title.endswith("[Python API: the CLI has no --workers]")
-    assert bench.results.target_line().endswith(
-        "missed (0.40; through the Python API: the CLI has no --workers yet)"
-    )
-    stepfunctions = bench.results.get("stepfunctions-16")
-    assert stepfunctions is not None and stepfunctions.not_measured.startswith("engine not deployed")
-
-
-def test_without_the_engine_cli_or_its_api_only_the_ceiling_is_measured_and_the_rows_say_why(tmp_path: Path):
+def test_without_the_engine_cli_only_the_ceiling_is_measured_and_the_rows_say_why(tmp_path: Path):
     workspace = FakeWorkspace(tmp_path, "Options:\n  --resume\n  --break-lock\n", RATES)
     bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
     bench.measure_round(1)
@@ -366,8 +349,10 @@ def test_a_failing_engine_run_is_a_failure_of_its_row_not_a_figure(tmp_path: Pat
     assert "local-4: round 1" in render(bench.results)
 
 
-def test_the_rate_counts_the_objects_re_encrypted_not_those_skipped(tmp_path: Path):
+@pytest.mark.parametrize("copied_field", [False, True])
+def test_the_rate_counts_the_objects_re_encrypted_not_those_skipped(tmp_path: Path, copied_field: bool):
     workspace = FakeWorkspace(tmp_path, ENGINE_HELP, RATES, objects=100)
+    workspace.copied_field = copied_field
     workspace.skipped = 25  # e.g. a writer's objects already under the new key
     bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
     bench.measure_round(1)

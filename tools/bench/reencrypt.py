@@ -109,13 +109,15 @@ def engine_sample(data: Any, source: str, expected_objects: int | None = None) -
     if missing:
         raise ProjectError(f"{source}: the --json report lacks {', '.join(missing)}")
     try:
+        examined, skipped = int(data["objects"]), _count(data["skipped"])
         sample = Sample(
-            objects=int(data["objects"]),
+            # re-encrypted: the CLI's `copied` (every pass), else what the first pass did not skip
+            objects=int(data.get("copied", examined - skipped)),
             bytes=int(data["bytes"]),
             seconds=float(data["seconds"]),
             passes=int(data["passes"]),
             retries=int(data["retries"]),
-            skipped=_count(data["skipped"]),
+            skipped=skipped,
             failed=_count(data["failed"]),
         )
     except (TypeError, ValueError):
@@ -124,9 +126,10 @@ def engine_sample(data: Any, source: str, expected_objects: int | None = None) -
         raise ProjectError(f"{source}: seconds must be more than 0, got {sample.seconds}")
     if sample.failed:
         raise ProjectError(f"{source}: {sample.failed} object(s) failed to re-encrypt")
-    copied = sample.objects - sample.skipped
-    if expected_objects is not None and copied < expected_objects:
-        raise ProjectError(f"{source}: re-encrypted {copied} of the {expected_objects} seeded objects")
+    if expected_objects is not None and sample.objects < expected_objects:
+        raise ProjectError(
+            f"{source}: re-encrypted {sample.objects} of the {expected_objects} seeded objects"
+        )
     return sample
 
 
@@ -156,14 +159,12 @@ class Configuration:
     samples: list[Sample] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # one line each
     not_measured: str = ""  # why there is no figure at all (e.g. "engine not deployed")
-    via: str = "cli"  # "cli": ./inv rotate-sse-c-key; "api": tools.bench.engine_api (the CLI lacks it)
 
     @property
     def title(self) -> str:
         if self.engine == "ceiling":
             return f"ceiling: bare CopyObject loop, {self.workers} threads"
-        via = " [Python API: the CLI has no --workers]" if self.via == "api" else ""
-        return f"rotate --engine {self.engine} --workers {self.workers}{via}"
+        return f"rotate --engine {self.engine} --workers {self.workers}"
 
     @property
     def objects_per_s(self) -> float | None:
@@ -226,8 +227,7 @@ class Results:
             return text + f"not measured ({why or 'no figure'})"
         value = self.ratio_of(target)
         assert value is not None
-        via = "; through the Python API: the CLI has no --workers yet" if target.via == "api" else ""
-        return text + ("met" if met else "missed") + f" ({value:.2f}{via})"
+        return text + ("met" if met else "missed") + f" ({value:.2f})"
 
     def to_json(self) -> dict[str, Any]:
         best = self.ceiling
@@ -247,7 +247,6 @@ class Results:
                     "title": c.title,
                     "engine": c.engine,
                     "workers": c.workers,
-                    "via": c.via,
                     "not_measured": c.not_measured or None,
                     "failures": c.failures,
                     "samples": [sample.to_json() for sample in c.samples],
@@ -393,9 +392,8 @@ class ReencryptBench:
         configurations = []
         for workers in ORDER:
             configurations.append(Configuration(f"ceiling-{workers}", "ceiling", workers))
-            # Without the engine's CLI, the local engine through its Python API (tools/bench/engine_api.py)
-            local = Configuration(f"local-{workers}", "local", workers, via="api" if cli_missing else "cli")
-            if cli_missing and not (self.runner.root / "tools" / "bench" / "engine_api.py").is_file():
+            local = Configuration(f"local-{workers}", "local", workers)
+            if cli_missing:
                 flags = ", ".join(f"--{name}" for name in cli_missing)
                 local.not_measured = f"./inv rotate-sse-c-key has no {flags} (the engine's CLI is not merged)"
             configurations.append(local)
@@ -520,34 +518,12 @@ class ReencryptBench:
             "--json",
             str(path),
         ]
-        if configuration.via == "api":
-            api = [
-                "-m",
-                "tools.bench.engine_api",
-                "--workers",
-                str(configuration.workers),
-                "--json",
-                str(path),
-            ]
-            rc, wall = self.runner.python(api, label)
-            if rc != 0:
-                raise ProjectError(f"tools.bench.engine_api failed (exit {rc}): {self._why(label)}")
-        else:
-            rc, wall = self.runner.inv(args, label)
-            if rc != 0:
-                raise ProjectError(f"./inv {' '.join(args[:5])} failed (exit {rc}): {self._why(label)}")
+        rc, wall = self.runner.inv(args, label)
+        if rc != 0:
+            raise ProjectError(f"./inv {' '.join(args[:5])} failed (exit {rc}): {self._why(label)}")
         expected = self.results.seeded.get("objects")
         sample = engine_sample(_read_json(path), str(path), int(expected) if expected else None)
-        return Sample(
-            sample.objects - sample.skipped,
-            sample.bytes,
-            sample.seconds,
-            sample.passes,
-            sample.retries,
-            sample.skipped,
-            sample.failed,
-            wall_seconds=wall,
-        )
+        return replace(sample, wall_seconds=wall)
 
 
 def _read_json(path: Path) -> Any:
