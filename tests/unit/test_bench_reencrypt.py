@@ -359,3 +359,26 @@ def test_the_rate_counts_the_objects_re_encrypted_not_those_skipped(tmp_path: Pa
     target = bench.results.target
     assert target is not None and target.samples[0].objects == 100 and target.samples[0].skipped == 25
     assert target.objects_per_s == pytest.approx(RATES["local-16"])
+
+
+def test_when_the_warm_up_rotation_fails_the_engine_rows_say_why_and_only_the_ceiling_runs(tmp_path: Path):
+    workspace = FakeWorkspace(tmp_path, ENGINE_HELP, RATES)
+    original = workspace.inv
+    rotations: list[str] = []
+
+    def inv(args: Sequence[str], label: str) -> tuple[int, float]:
+        if args[0] == "rotate-sse-c-key" and "--help" not in args:
+            rotations.append(label)
+            (workspace.logs / f"{label}.log").write_text("sse_c_secret.SseCKeyUnavailable: no string value\n")
+            return 1, 0.5
+        return original(args, label)
+
+    workspace.inv = inv  # type: ignore[method-assign]
+    bench = ReencryptBench(workspace, objects=100, out=lambda _: None)
+    bench.measure_round(1)
+    assert rotations == ["reencrypt-setup-warmup"]  # no timed rotation after the warm-up failed
+    local = bench.results.get("local-16")
+    assert local is not None and not local.samples and not local.failures
+    assert local.not_measured.startswith("the untimed warm-up rotation failed: ./inv rotate-sse-c-key")
+    assert local.not_measured.endswith("SseCKeyUnavailable: no string value")
+    assert bench.results.ceiling is not None
