@@ -387,19 +387,32 @@ def docs(c: Context) -> None:
         "runs": "runs per workflow; the median is reported (default 3)",
         "test_runs": "runs of the whole ./inv test (default 1: it takes minutes)",
         "json": "write the JSON report here (default build/bench/bench.json)",
-        "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test",
+        "only": "comma-separated workflows: up-cold, apply-warm, verify, down, test-plan, test, reencrypt",
+        "objects": "reencrypt: objects to seed (default 2000; every 500th is 8 MiB)",
     }
 )
 def bench(
-    c: Context, runs: int = 3, test_runs: int = 1, json: str | None = None, only: str | None = None
+    c: Context,
+    runs: int = 3,
+    test_runs: int = 1,
+    json: str | None = None,
+    only: str | None = None,
+    objects: int = 2000,
 ) -> None:
-    """Time the daily workflows on a copy of this checkout against the provider-start-up floor."""
+    """Time the daily workflows on a copy of this checkout against the provider-start-up floor; the
+    re-encryption engines against the ceiling of a bare CopyObject loop (--only reencrypt)."""
     from tools import bench as benchmark
 
     if runs < 1 or test_runs < 1:
         raise ProjectError("--runs and --test-runs must be 1 or more (leave workflows out with --only)")
     selected = [name.strip() for name in only.split(",")] if only else None
-    rc = benchmark.run(runs, Path(json).resolve() if json else None, test_runs=test_runs, only=selected)
+    rc = benchmark.run(
+        runs,
+        Path(json).resolve() if json else None,
+        test_runs=test_runs,
+        only=selected,
+        reencrypt_objects=objects,
+    )
     if rc:
         raise Exit(code=rc)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.bench.main import schedule
+from tools.bench.main import schedule, selected_workflows
 from tools.bench.workflows import WORKFLOWS
 
 
@@ -20,4 +20,12 @@ def test_the_schedule_runs_rounds_first_then_the_standalone_workflows():
         (1, "test-plan"),
         (2, "test-plan"),
         (1, "test"),
+        (1, "reencrypt"),
+        (2, "reencrypt"),
     ]
+
+
+def test_the_re_encryption_bench_runs_only_when_named():
+    assert "reencrypt" not in [w.key for w in selected_workflows(None)]
+    assert [w.key for w in selected_workflows(["reencrypt"])] == ["reencrypt"]
+    assert [w.key for w in selected_workflows(["verify", "reencrypt"])] == ["verify", "reencrypt"]

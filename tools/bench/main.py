@@ -14,6 +14,7 @@ from pathlib import Path
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import BUILD_DIR, REPO_ROOT
 from ssepatterns.provider_mirror import find_provider_mirror
+from tools.bench import reencrypt
 from tools.bench.figures import fmt
 from tools.bench.floor import FloorProbe
 from tools.bench.machine import load_average, machine_info
@@ -30,15 +31,19 @@ def run(
     test_runs: int | None = None,
     only: Sequence[str] | None = None,
     keep: bool = False,
+    reencrypt_objects: int = reencrypt.DEFAULT_OBJECTS,
 ) -> int:
     """Measure the workflows `runs` times each (`./inv test` `test_runs` times, default `runs`), print
-    the table and the breakdown, write the JSON. `only`: workflow keys to measure (default all).
+    the table and the breakdown, write the JSON. `only`: workflow keys to measure (default all);
+    `reencrypt_objects`: how many objects the re-encryption bench seeds.
     0 when every run succeeded, 1 otherwise (targets missed still give 0: the table says so)."""
     if runs < 1 or (test_runs is not None and test_runs < 1):
         raise ProjectError("--runs must be 1 or more")
+    if reencrypt_objects < 1:
+        raise ProjectError("--objects must be 1 or more")
     if not Path("/proc/self").exists():
         raise ProjectError("the bench reads /proc: it runs on Linux only")
-    selected = [w for w in WORKFLOWS if only is None or w.key in only]
+    selected = selected_workflows(only)
     unknown = set(only or ()) - {w.key for w in WORKFLOWS}
     if unknown:
         raise ProjectError(f"unknown workflow(s) {sorted(unknown)}: choose from {[w.key for w in WORKFLOWS]}")
@@ -58,6 +63,7 @@ def run(
     work = Path(tempfile.mkdtemp(prefix="sse-bench-"))
     summaries = {w.key: Summary(w, []) for w in selected}
     workspace: Workspace | None = None
+    rebench: reencrypt.ReencryptBench | None = None
     try:
         probe = FloorProbe(work / "floor", real_terraform)
         probe.prepare(REPO_ROOT)
@@ -71,6 +77,16 @@ def run(
             summary = summaries[workflow.key]
             if summary.skipped:
                 continue
+            if workflow.key == "reencrypt":
+                if rebench is None:
+                    large_every = (
+                        reencrypt.DEFAULT_LARGE_EVERY
+                        if reencrypt_objects >= reencrypt.DEFAULT_LARGE_EVERY
+                        else 0
+                    )
+                    rebench = reencrypt.ReencryptBench(workspace, reencrypt_objects, large_every)
+                rebench.measure_round(number)
+                continue
             _measure_once(workspace, probe, summary, number)
         machine["load_average_at_end"] = load_average()
         settings = {
@@ -82,7 +98,16 @@ def run(
             "provider_mirror": str(find_provider_mirror(os.environ) or ""),
             "tf_plugin_cache_dir": os.environ.get("TF_PLUGIN_CACHE_DIR"),
         }
-        result = report(list(summaries.values()), machine, settings, probe.samples)
+        if rebench is not None:
+            settings["reencrypt_objects"] = reencrypt_objects
+        result = report(
+            [s for s in summaries.values() if s.workflow.key != "reencrypt"], machine, settings, probe.samples
+        )
+        if "reencrypt" in summaries:
+            results = rebench.results if rebench is not None else None
+            result["reencrypt"] = (
+                results.to_json() if results else {"skipped": summaries["reencrypt"].skipped or "not run"}
+            )
     finally:
         if workspace is not None:
             workspace.close()
@@ -91,13 +116,29 @@ def run(
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    ordered = list(summaries.values())
-    print("\n" + render_table(ordered))
-    print("\n" + render_breakdown(ordered))
+    ordered = [s for s in summaries.values() if s.workflow.key != "reencrypt"]
+    extra = []
+    if "reencrypt" in summaries:
+        results = rebench.results if rebench is not None else reencrypt.Results(reencrypt_objects, 0, 0, [])
+        results.skipped = results.skipped or summaries["reencrypt"].skipped
+        extra.append(reencrypt.summary_row(results))
+    print("\n" + render_table(ordered, extra))
+    if ordered:
+        print("\n" + render_breakdown(ordered))
+    if rebench is not None:
+        print("\n" + reencrypt.render(rebench.results))
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nreport: {json_path}")
-    return 0 if all(run.ok for s in ordered for run in s.runs) else 1
+    failed = rebench is not None and (
+        bool(rebench.results.skipped) or any(c.failures for c in rebench.results.configurations)
+    )
+    return 0 if all(run.ok for s in ordered for run in s.runs) and not failed else 1
+
+
+def selected_workflows(only: Sequence[str] | None) -> list[Workflow]:
+    """The workflows named (in their order), or every one measured by default."""
+    return [w for w in WORKFLOWS if (w.by_default if only is None else w.key in only)]
 
 
 def schedule(selected: Sequence[Workflow], runs: int, test_runs: int) -> list[tuple[int, Workflow]]:

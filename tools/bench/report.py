@@ -13,10 +13,11 @@ from tools.bench.figures import fmt, fmt_ratio
 from tools.bench.records import Summary
 
 
-def render_table(summaries: Sequence[Summary]) -> str:
-    """The issue's table: workflow, terraform commands, median, floor, ratio, target, met."""
+def render_table(summaries: Sequence[Summary], extra: Sequence[Sequence[str]] = ()) -> str:
+    """The issue's table: workflow, terraform commands, median, floor, ratio, target, met; `extra`: rows
+    of workflows measured otherwise (re-encryption: its ratio is to the ceiling, not to a floor)."""
     header = ("workflow", "tf cmds (provider/all)", "median s", "floor s", "ratio", "target", "met?")
-    rows = [header]
+    rows: list[Sequence[str]] = [header]
     for summary in summaries:
         target = summary.workflow.target
         met = summary.met
@@ -40,6 +41,7 @@ def render_table(summaries: Sequence[Summary]) -> str:
                 verdict,
             )
         )
+    rows.extend(extra)
     return tables.columns(rows)
 
 

@@ -32,18 +32,31 @@ from tools.bench.workflows import Workflow
 RUN_TIMEOUT = 30 * 60  # seconds; a hung workflow must not hang the bench
 
 
+PORT_VAR = "SSE_PATTERNS_BENCH_PORT"  # the bench's emulator port (default: a free one)
+
+
+def bench_port() -> int:
+    raw = os.environ.get(PORT_VAR, "").strip()
+    if not raw:
+        return control.free_port()
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
+        raise ProjectError(f"{PORT_VAR} must be an integer from 1024 to 65535, got {raw!r}")
+    return int(raw)
+
+
 class Workspace:
     """A copy of the working tree where the workflows run, with the shim on PATH and its own emulator."""
 
     def __init__(self, root: Path, real_terraform: str, logs: Path) -> None:
         self.root = root
         self.logs = logs
-        self.port = control.free_port()
+        self.port = bench_port()
         self.marker_prefix = uuid.uuid4().hex[:12]
         self.shim_log = root.parent / "terraform-calls.log"
         write_shim(root.parent / "shim", real_terraform, self.shim_log)
         self.emulator = control.EmulatorConfig(port=self.port, state_dir=root / ".ministack")
         self.state = "unknown"  # of the stack: "up", "down" or "unknown"
+        self.extra_env: dict[str, str] = {}  # for every later command (e.g. a TF_VAR_ the bench sets)
         self._count = 0
 
     @classmethod
@@ -62,6 +75,7 @@ class Workspace:
         env[control.PORT_ENV_VAR] = str(self.port)
         env[control.STATE_DIR_ENV_VAR] = str(self.emulator.state_dir)
         env[MARKER_VAR] = marker
+        env.update(self.extra_env)
         return env
 
     def tasks(self) -> set[str]:
@@ -71,6 +85,11 @@ class Workspace:
     def inv(self, args: Sequence[str], label: str) -> tuple[int, float]:
         """Run ./inv args in the copy, output to logs/label.log; (exit code, seconds)."""
         rc, seconds, _ = self._run(args, label)
+        return rc, seconds
+
+    def python(self, args: Sequence[str], label: str) -> tuple[int, float]:
+        """Run the project's Python (its .venv) with args in the copy, as inv() does."""
+        rc, seconds, _ = self._run(args, label, program=str(self.root / ".venv" / "bin" / "python"))
         return rc, seconds
 
     def measure(self, workflow: Workflow, run_number: int) -> RunRecord:
@@ -113,14 +132,16 @@ class Workspace:
             state = {}
         return critical_path(parse_operations(stamped), state_dependencies(state))
 
-    def _run(self, args: Sequence[str], label: str) -> tuple[int, float, ProcessWatcher]:
+    def _run(
+        self, args: Sequence[str], label: str, program: str | None = None
+    ) -> tuple[int, float, ProcessWatcher]:
         self._count += 1
         marker = f"{self.marker_prefix}-{self._count}"
         self.logs.mkdir(parents=True, exist_ok=True)
         with open(self.logs / f"{label}.log", "w") as log, ProcessWatcher(marker) as watcher:
             started = time.monotonic()
             proc = subprocess.Popen(
-                [str(self.root / "inv"), *args],
+                [program or str(self.root / "inv"), *args],
                 cwd=self.root,
                 env=self.env(marker),
                 stdin=subprocess.DEVNULL,
