@@ -19,17 +19,17 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from sse_c_reencrypt import COPIED, SKIPPED, UNREADABLE, Job, Outcome, process
+from sse_c_reencrypt import CONTROL_PREFIX, Job, PassResult, process
 from sse_c_secret import fetch_key
 
-KEYS_LISTED = 20  # as ssepatterns.reencrypt.passes.KEYS_LISTED
-CONTROL_PREFIX = ".sse-c-rotation/"  # the rotation's lock (as the local engine): never re-encrypted
 RETRY_ATTEMPTS = 10  # botocore "standard" mode: backoff with jitter on 503 SlowDown and throttling
 
 secret_arn = os.environ["SECRET_ARN"]
 
 secretsmanager_client = boto3.client("secretsmanager")
-s3_client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS}))
+s3_client = boto3.client(
+    "s3", config=Config(retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS})
+)
 
 _keys: dict[str, str] = {}  # secret version id -> key, for the container's lifetime; never logged
 _keys_lock = threading.Lock()
@@ -60,49 +60,11 @@ def job_of(items: list[dict[str, Any]]) -> Job | None:
     return Job.from_dict(items[0]["job"]) if items else None
 
 
-def empty_counts() -> dict[str, Any]:
-    return {
-        "examined": 0,
-        "copied": 0,
-        "bytes": 0,
-        "multipart": 0,
-        "skipped": 0,
-        "again": 0,
-        "retries": 0,
-        "unreadable": [],
-        "failed": [],
-        "unreadable_count": 0,
-        "failed_count": 0,
-    }
-
-
-def count(counts: dict[str, Any], outcome: Outcome) -> None:
-    """Add one outcome, as PassResult.add does."""
-    counts["examined"] += 1
-    counts["retries"] += outcome.retries
-    if outcome.status == COPIED:
-        counts["copied"] += 1
-        counts["bytes"] += outcome.bytes
-        counts["multipart"] += int(outcome.multipart)
-    elif outcome.status == SKIPPED:
-        counts["skipped"] += 1
-        counts["again"] += int(outcome.again)
-    elif outcome.status == UNREADABLE:
-        counts["unreadable_count"] += 1
-        if len(counts["unreadable"]) < KEYS_LISTED:
-            counts["unreadable"].append(outcome.key)
-    else:
-        counts["failed_count"] += 1
-        if len(counts["failed"]) < KEYS_LISTED:
-            counts["failed"].append(f"{outcome.key}: {outcome.detail}")
-
-
 def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     items = [item for item in items_of(event) if not str(item.get("Key", "")).startswith(CONTROL_PREFIX)]
-    counts = empty_counts()
+    result = PassResult()
     job = job_of(items)
-    if job is None:
-        return counts
-    for item in items:
-        count(counts, process(s3_client, job, item, key_of))
-    return counts
+    if job is not None:
+        for item in items:
+            result.add(process(s3_client, job, item, key_of))
+    return result.to_dict()

@@ -43,6 +43,7 @@ DEFAULT_PART_SIZE = 512 * MIB
 WRONG_KEY = ("AccessDenied", "403", "Forbidden")  # a read with another SSE-C key
 CHANGED = ("PreconditionFailed", "412")  # the source changed between listing and copy
 
+KEYS_LISTED = 20  # at most this many object names in a result's lists (the counts are exact)
 COPIED, SKIPPED, UNREADABLE, FAILED = "copied", "skipped", "unreadable", "failed"
 IGNORED = "ignored"  # not data: the run's own lock (an engine whose listing includes it passes it here)
 CONTROL_PREFIX = ".sse-c-rotation/"
@@ -102,6 +103,55 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class PassResult:
+    examined: int = 0
+    copied: int = 0
+    bytes: int = 0
+    multipart: int = 0
+    skipped: int = 0
+    again: int = 0  # changed since listed: a later pass takes them
+    deleted: int = 0  # sources deleted after a verified copy (migrate --delete-source)
+    retries: int = 0  # requests botocore retried (503 SlowDown, throttling), from the responses
+    unreadable: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "key: reason" (no key material)
+    unreadable_count: int = 0
+    failed_count: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.status == IGNORED:
+            return
+        self.examined += 1
+        self.retries += outcome.retries
+        self.deleted += int(outcome.source_deleted)
+        if outcome.status == COPIED:
+            self.copied += 1
+            self.bytes += outcome.bytes
+            self.multipart += int(outcome.multipart)
+        elif outcome.status == SKIPPED:
+            self.skipped += 1
+            self.again += int(outcome.again)
+        elif outcome.status == UNREADABLE:
+            self.unreadable_count += 1
+            if len(self.unreadable) < KEYS_LISTED:
+                self.unreadable.append(outcome.key)
+        else:
+            self.failed_count += 1
+            if len(self.failed) < KEYS_LISTED:
+                self.failed.append(f"{outcome.key}: {outcome.detail}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def merge(self, other: PassResult) -> None:
+        for name in ("examined", "copied", "bytes", "multipart", "skipped", "again", "deleted", "retries"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unreadable_count += other.unreadable_count
+        self.failed_count += other.failed_count
+        self.unreadable = (self.unreadable + other.unreadable)[:KEYS_LISTED]
+        self.failed = (self.failed + other.failed)[:KEYS_LISTED]
 
 
 @dataclass

@@ -120,8 +120,10 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
     (`POST /2015-03-31/functions`) carries `FunctionName` in its body, so MiniStack evaluates them
     against "*": an identity policy that grants them on `arn:...:alias/<prefix>-*` or
     `arn:...:function:<prefix>-*` (least privilege, as AWS documents) is denied, and only
-    `"Resource": "*"` would pass. AWS authorizes them on the alias (and the key) and on the function:
-    the resource this request names, which is what the wrapper supplies.
+    `"Resource": "*"` would pass. Likewise Step Functions DescribeMapRun names its `mapRunArn`, which
+    MiniStack does not look for (it knows stateMachineArn, executionArn, activityArn). AWS authorizes
+    them on the alias (and the key), the function, the map run: the resource this request names, which
+    is what the wrapper supplies.
     """
 
     @functools.wraps(extract)
@@ -136,7 +138,7 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
         account_id: str,
     ) -> str:
         found = extract(service, method, path, headers, body, query_params, region, account_id)
-        if found != "*" or service not in ("kms", "lambda"):
+        if found != "*" or service not in ("kms", "lambda", "states"):
             return found
         try:
             fields = json.loads(body or b"{}")
@@ -144,7 +146,13 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
             return found
         if not isinstance(fields, dict):
             return found
-        alias, function = fields.get("AliasName"), fields.get("FunctionName")
+        alias, function, map_run = (
+            fields.get("AliasName"),
+            fields.get("FunctionName"),
+            fields.get("mapRunArn"),
+        )
+        if service == "states" and isinstance(map_run, str) and map_run.startswith("arn:"):
+            return map_run
         if service == "kms" and isinstance(alias, str) and alias.startswith("alias/"):
             return f"arn:{_MINISTACK_PARTITION}:kms:{region}:{account_id}:{alias}"
         creating = method == "POST" and path.rstrip("/").endswith("/functions")

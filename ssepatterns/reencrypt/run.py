@@ -61,14 +61,21 @@ class Options:
         return max(sse_c_reencrypt.MIN_PART, min(sse_c_reencrypt.DEFAULT_PART_SIZE, self.multipart_threshold))
 
 
-def _engine(target: Target, options: Options, keys: KeyCache, label: str) -> tuple[Any, Engine]:
-    """The S3 client the job's own requests use, and the engine."""
-    s3 = target.client("s3", config=local.client_config(options.workers))
-    if options.engine == "stepfunctions":
+def deployed_engines(outputs: dict[str, Any]) -> list[str]:
+    """The engines the stack can run: local always, stepfunctions when enable_reencrypt_engine is on."""
+    return ["local"] + (["stepfunctions"] if outputs.get("reencrypt_engine") else [])
+
+
+def build_engine(
+    target: Target, name: str, workers: int, keys: KeyCache, progress: Progress
+) -> tuple[Any, Engine]:
+    """The S3 client the job's own requests use, and the engine `name`."""
+    s3 = target.client("s3", config=local.client_config(workers))
+    if name == "stepfunctions":
         from ssepatterns.reencrypt.stepfunctions import engine_from_outputs
 
-        return s3, engine_from_outputs(target.outputs, target.client("stepfunctions"))
-    return s3, LocalEngine(s3, keys, workers=options.workers, progress=Progress(label=label))
+        return s3, engine_from_outputs(target.outputs, target.client("stepfunctions"), progress)
+    return s3, LocalEngine(s3, keys, workers=workers, progress=progress)
 
 
 def _finish(summary: Summary, options: Options) -> Summary:
@@ -92,7 +99,9 @@ def rotate(
         secrets = target.client("secretsmanager")
         secret_arn = target.outputs["sse_c_key_secret"]["arn"]
         keys = KeyCache(secrets, secret_arn)
-        s3, engine = _engine(target, options, keys, "re-encrypting")
+        s3, engine = build_engine(
+            target, options.engine, options.workers, keys, Progress(label="re-encrypting")
+        )
         rotation = Rotation(
             s3,
             secrets,
@@ -126,7 +135,7 @@ def migrate(env: Env, options: Options, to_bucket: str, delete_source: bool = Fa
         secrets = target.client("secretsmanager")
         secret_arn = target.outputs["sse_c_key_secret"]["arn"]
         keys = KeyCache(secrets, secret_arn)
-        s3, engine = _engine(target, options, keys, "migrating")
+        s3, engine = build_engine(target, options.engine, options.workers, keys, Progress(label="migrating"))
         migration = Migration(
             s3,
             secrets,

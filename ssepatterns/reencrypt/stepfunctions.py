@@ -84,13 +84,21 @@ class StepFunctionsEngine:
         progress: Progress | None = None,
         poll_seconds: float = POLL_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        allow_delete_source: bool = False,
     ) -> None:
         self.sfn, self.state_machine_arn, self.source_bucket = sfn, state_machine_arn, source_bucket
+        self.allow_delete_source = allow_delete_source
         self.workers = workers
         self.progress = progress or Progress(enabled=False)
         self.poll_seconds, self.sleep = poll_seconds, sleep
 
     def run_pass(self, job: sse_c_reencrypt.Job, prefix: str) -> PassResult:
+        if job.delete_source and not self.allow_delete_source:
+            raise ProjectError(
+                "the re-encryption engine may not delete sources (deployed without "
+                "reencrypt_allow_delete_source): TF_VAR_reencrypt_allow_delete_source=true ./inv apply, "
+                "or migrate with the local engine"
+            )
         if job.source_bucket != self.source_bucket:
             raise ProjectError(
                 f"the re-encryption engine lists {self.source_bucket}, not {job.source_bucket}: "
@@ -168,6 +176,7 @@ def engine_from_outputs(
             source_bucket=engine["source_bucket"],
             workers=int(engine["max_concurrency"]),
             progress=progress,
+            allow_delete_source=bool(engine.get("allow_delete_source", False)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ProjectError(

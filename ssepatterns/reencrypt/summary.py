@@ -56,14 +56,12 @@ class Summary:
 
     def line(self) -> str:
         verb = "migrated" if self.job == "migrate" else "re-encrypted"
-        if self.reencrypted == 0 and not self.started_new_rotation and not self.refused:
-            under = f"under key version {self.current_version}" if self.job == "rotate" else "migrated"
-            return (
-                f"nothing to do: all {self.objects} objects are {under}"
-                if self.job == "migrate"
-                else (f"nothing to re-encrypt: all {self.objects} objects are {under}")
-            )
         retired = f"; version {self.retired_version} retired" if self.retired_version else ""
+        if self.reencrypted == 0 and not self.started_new_rotation and not self.refused:
+            if self.job == "migrate":
+                return f"nothing to migrate: all {self.objects} objects are migrated already"
+            under = f"under key version {self.current_version}"
+            return f"nothing to re-encrypt: all {self.objects} objects are {under}{retired}"
         return (
             f"done: {self.reencrypted} of {self.objects} objects {verb} ({self.reencrypted_bytes:,} bytes, "
             f"{self.multipart} multipart) in {self.seconds:.1f} s, {self.objects_per_s:,.0f} objects/s, "

@@ -15,6 +15,7 @@ import pytest
 import ssepatterns.sse_c  # noqa: F401 - lambda_src/shared on sys.path: the checks import its helpers
 from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
+from ssepatterns.reencrypt.run import deployed_engines
 from ssepatterns.verify import patterns
 from ssepatterns.verify.plugin import TARGET, live_printer
 from ssepatterns.verify.target import Target, open_target
@@ -42,7 +43,11 @@ def _target(config: pytest.Config) -> Target:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A check marked over_patterns runs once per deployed pattern it selects (verify.patterns)."""
+    """A check marked over_patterns runs once per deployed pattern it selects (verify.patterns); one
+    that uses the `engine` fixture, once per re-encryption engine the stack can run."""
+    if "engine" in metafunc.fixturenames:
+        engines = deployed_engines(_target(metafunc.config).outputs)
+        metafunc.parametrize("engine", engines, ids=engines, scope="module")
     marker = metafunc.definition.get_closest_marker("over_patterns")
     if marker is None:
         return

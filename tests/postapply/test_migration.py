@@ -16,11 +16,12 @@ from sse_c_key import sse_c_params
 from sse_c_secret import fetch_key, version_tagging
 
 from ssepatterns.reencrypt.keys import KeyCache
-from ssepatterns.reencrypt.local import DEFAULT_WORKERS, LocalEngine, client_config
+from ssepatterns.reencrypt.local import DEFAULT_WORKERS
 from ssepatterns.reencrypt.migration import Migration
 from ssepatterns.reencrypt.progress import Progress
+from ssepatterns.reencrypt.run import build_engine
 from ssepatterns.reencrypt.summary import Summary
-from ssepatterns.verify.marks import check
+from ssepatterns.verify.marks import check, not_applicable
 
 MIB = 1024 * 1024
 THRESHOLD = 6 * MIB  # lowered, so that the 7 MiB object goes through UploadPartCopy
@@ -30,7 +31,7 @@ THRESHOLD = 6 * MIB  # lowered, so that the 7 MiB object goes through UploadPart
 class MigrationRun:
     first: Summary
     again: Summary
-    deleting: Summary
+    deleting: Summary | None  # None: this engine may not delete sources
     bodies: dict[str, bytes] = field(default_factory=dict)
     written_during: list[str] = field(default_factory=list)
     downloads_during: list[str] = field(default_factory=list)
@@ -38,12 +39,12 @@ class MigrationRun:
 
 
 @pytest.fixture(scope="module")
-def migration_run(target, s3, buckets, outputs, run_prefix) -> MigrationRun:
+def migration_run(target, s3, buckets, outputs, run_prefix, engine) -> MigrationRun:
     source, destination = buckets["sse_c"], buckets["sse_kms_cmk"]
     secret_arn = outputs["sse_c_key_secret"]["arn"]
     secrets = target.client("secretsmanager")
     lambda_client = target.client("lambda")
-    prefix = f"{run_prefix}migration/"
+    prefix = f"{run_prefix}migration/{engine}/"
     bodies: dict[str, bytes] = {}
     written_during: list[str] = []
 
@@ -73,11 +74,11 @@ def migration_run(target, s3, buckets, outputs, run_prefix) -> MigrationRun:
                 write(name)
                 written_during.append(prefix + name)
 
-    copier = target.client("s3", config=client_config(DEFAULT_WORKERS))
     keys = KeyCache(secrets, secret_arn)
 
     def migration(**kwargs: Any) -> Migration:
-        engine = LocalEngine(copier, keys, workers=DEFAULT_WORKERS, progress=kwargs.pop("progress", None))
+        progress = kwargs.pop("progress", None) or Progress(enabled=False)
+        copier, running = build_engine(target, engine, DEFAULT_WORKERS, keys, progress)
         return Migration(
             copier,
             secrets,
@@ -85,7 +86,7 @@ def migration_run(target, s3, buckets, outputs, run_prefix) -> MigrationRun:
             secret_arn,
             out=lambda _line: None,
             propagation=target.propagation,
-            engine=engine,
+            engine=running,
             keys=keys,
             prefix=prefix,
             multipart_threshold=THRESHOLD,
@@ -112,7 +113,8 @@ def migration_run(target, s3, buckets, outputs, run_prefix) -> MigrationRun:
         stop.set()
         thread.join()
     again = migration().run()
-    deleting = migration(delete_source=True).run()
+    may_delete = engine == "local" or bool(outputs["reencrypt_engine"].get("allow_delete_source"))
+    deleting = migration(delete_source=True).run() if may_delete else None
     left = [o["Key"] for o in s3.list_objects_v2(Bucket=source, Prefix=prefix).get("Contents", [])]
     return MigrationRun(first, again, deleting, bodies, written_during, downloads, left)
 
@@ -122,7 +124,7 @@ CHECKED_UNDER_THE_CMK = (
 )
 
 
-@check("migration.under-the-cmk", "migration", CHECKED_UNDER_THE_CMK)
+@check("migration.{engine}.under-the-cmk", "migration", CHECKED_UNDER_THE_CMK)
 def test_every_object_is_in_the_cmk_bucket_under_the_cmk(verify, migration_run, s3, buckets, outputs):
     key_arn = outputs["customer_managed_key"]["arn"]
     wrong: dict[str, str] = {}
@@ -143,7 +145,7 @@ def test_every_object_is_in_the_cmk_bucket_under_the_cmk(verify, migration_run, 
 
 
 @check(
-    "migration.rerun-copies-nothing",
+    "migration.{engine}.rerun-copies-nothing",
     "migration",
     "a second run copies nothing: every object already migrated",
 )
@@ -158,12 +160,14 @@ def test_a_rerun_copies_nothing(verify, migration_run):
 
 
 @check(
-    "migration.sources-deleted-after-verification",
+    "migration.{engine}.sources-deleted-after-verification",
     "migration",
     "with delete_source: every source deleted, each after its copy was verified",
 )
 def test_delete_source_removes_the_sources_after_verifying(verify, migration_run):
     deleting = migration_run.deleting
+    if deleting is None:
+        not_applicable("the engine was deployed without reencrypt_allow_delete_source, so it refuses deletes")
     done = deleting.deleted_sources == len(migration_run.bodies) and not migration_run.sources_left
     observed = verify.observe(
         "with delete_source: every source deleted, each after its copy was verified"
@@ -174,7 +178,9 @@ def test_delete_source_removes_the_sources_after_verifying(verify, migration_run
     assert observed == "with delete_source: every source deleted, each after its copy was verified"
 
 
-@check("migration.function2-during", "migration", "function2 returns awstut! throughout the migration")
+@check(
+    "migration.{engine}.function2-during", "migration", "function2 returns awstut! throughout the migration"
+)
 def test_function2_answers_during_the_migration(verify, migration_run):
     during = sorted(set(migration_run.downloads_during))
     observed = verify.observe(f"during: {during or 'no call'}")

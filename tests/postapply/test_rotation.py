@@ -19,9 +19,10 @@ from sse_c_secret import SseCKey, fetch_key, key_version_of, version_tagging
 
 from ssepatterns.reencrypt.job_run import LOCK_PREFIX
 from ssepatterns.reencrypt.keys import KeyCache
-from ssepatterns.reencrypt.local import DEFAULT_WORKERS, LocalEngine, client_config
+from ssepatterns.reencrypt.local import DEFAULT_WORKERS
 from ssepatterns.reencrypt.progress import Progress
 from ssepatterns.reencrypt.rotation import Rotation
+from ssepatterns.reencrypt.run import build_engine
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.verify.marks import check
 from ssepatterns.verify.observe import outcome
@@ -56,11 +57,11 @@ def bucket_totals(s3, bucket: str) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
+def rotation_run(target, s3, buckets, outputs, run_prefix, engine) -> RotationRun:
     bucket, secret_arn = buckets["sse_c"], outputs["sse_c_key_secret"]["arn"]
     secrets = target.client("secretsmanager")
     lambda_client = target.client("lambda")
-    prefix = f"{run_prefix}rotation/"
+    prefix = f"{run_prefix}rotation/{engine}/"
     bodies: dict[str, bytes] = {}
 
     def write(name: str, size: int = 256) -> None:
@@ -101,8 +102,7 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
     thread = threading.Thread(target=concurrent_traffic)
     thread.start()
     # Anything left unfinished first (the next run would complete it instead of rotating).
-    # The engine as ./inv rotate-sse-c-key runs it by default: 16 workers, their own connection pool.
-    copier = target.client("s3", config=client_config(DEFAULT_WORKERS))
+    # The engine as ./inv rotate-sse-c-key --engine runs it (the local one: 16 workers by default).
     keys = KeyCache(secrets, secret_arn)
 
     class StaleWriter(Progress):
@@ -127,8 +127,8 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
                 bodies[name] = body
 
     stale_writer = StaleWriter(enabled=False)
-    engine = LocalEngine(copier, keys, workers=DEFAULT_WORKERS, progress=stale_writer)
-    quiet = {"out": lambda _line: None, "propagation": target.propagation, "engine": engine, "keys": keys}
+    copier, running = build_engine(target, engine, DEFAULT_WORKERS, keys, stale_writer)
+    quiet = {"out": lambda _line: None, "propagation": target.propagation, "engine": running, "keys": keys}
     Rotation(copier, secrets, bucket, secret_arn, **quiet).run(resume_only=True)
     stale_writer.armed = True
     try:
@@ -144,6 +144,11 @@ def rotation_run(target, s3, buckets, outputs, run_prefix) -> RotationRun:
     return run
 
 
+def phase_of(name: str) -> str:
+    """before, during, stale or after: the folder the fixture wrote the object in."""
+    return name.rsplit("/", 2)[-2]
+
+
 def read_status(s3, bucket: str, name: str, key: str, body: bytes) -> str:
     try:
         got = s3.get_object(Bucket=bucket, Key=name, **sse_c_params(key))["Body"].read()
@@ -152,7 +157,7 @@ def read_status(s3, bucket: str, name: str, key: str, body: bytes) -> str:
     return "equal" if got == body else "different"
 
 
-@check("rotation.new-key", "rotation", "a new current key version; the previous version retired")
+@check("rotation.{engine}.new-key", "rotation", "a new current key version; the previous version retired")
 def test_a_new_key_version_is_current(verify, rotation_run):
     run = rotation_run
     new_version = run.new.version_id != run.old.version_id and run.summary.started_new_rotation
@@ -164,7 +169,9 @@ def test_a_new_key_version_is_current(verify, rotation_run):
     assert observed == "a new current key version; the previous version retired"
 
 
-@check("rotation.all-objects-tagged-current", "rotation", "every object records the current key version")
+@check(
+    "rotation.{engine}.all-objects-tagged-current", "rotation", "every object records the current key version"
+)
 def test_every_object_records_the_current_version(verify, rotation_run, s3, buckets):
     stale = [
         o["Key"]
@@ -182,7 +189,7 @@ def test_every_object_records_the_current_version(verify, rotation_run, s3, buck
 
 
 @check(
-    "rotation.readable-with-new-key",
+    "rotation.{engine}.readable-with-new-key",
     "rotation",
     "before, during and after objects: same bytes with the new key",
 )
@@ -194,7 +201,7 @@ def test_objects_from_before_during_and_after_are_readable_with_the_new_key(
         for name, body in rotation_run.bodies.items()
     }
     phases = {
-        phase: sum(1 for n in results if f"/rotation/{phase}/" in n)
+        phase: sum(1 for n in results if phase_of(n) == phase)
         for phase in ("before", "during", "after")
     }
     bad = {n: r for n, r in results.items() if r != "equal"}
@@ -207,9 +214,9 @@ def test_objects_from_before_during_and_after_are_readable_with_the_new_key(
     assert all(phases.values()), f"a phase wrote nothing: {phases}"
 
 
-@check("rotation.unreadable-with-old-key", "rotation", "403 for every object with the old key")
+@check("rotation.{engine}.unreadable-with-old-key", "rotation", "403 for every object with the old key")
 def test_objects_are_unreadable_with_the_old_key(verify, rotation_run, s3, buckets):
-    names = [n for n in rotation_run.bodies if "/rotation/before/" in n]
+    names = [n for n in rotation_run.bodies if phase_of(n) == "before"]
     codes = {
         outcome(
             lambda n=n: s3.get_object(
@@ -223,7 +230,7 @@ def test_objects_are_unreadable_with_the_old_key(verify, rotation_run, s3, bucke
 
 
 @check(
-    "rotation.function2-during-and-after",
+    "rotation.{engine}.function2-during-and-after",
     "rotation",
     "function2 returns awstut! during and after the rotation",
 )
@@ -239,13 +246,13 @@ def test_function2_keeps_working(verify, rotation_run, target, outputs):
 
 
 @check(
-    "rotation.count-and-bytes-unchanged",
+    "rotation.{engine}.count-and-bytes-unchanged",
     "rotation",
     "the rotation changed neither the number of objects nor their bytes",
 )
 def test_the_rotation_changed_no_count_or_size(verify, rotation_run):
     run = rotation_run
-    during = [n for n in run.bodies if "/rotation/during/" in n or "/rotation/stale/" in n]
+    during = [n for n in run.bodies if phase_of(n) in ("during", "stale")]
     # Objects written during the rotation are the only difference allowed.
     during_bytes = sum(len(run.bodies[n]) for n in during)
     same = (run.after_count - len(during), run.after_bytes - during_bytes) == (
@@ -262,7 +269,7 @@ def test_the_rotation_changed_no_count_or_size(verify, rotation_run):
 
 
 @check(
-    "rotation.old-key-writers-caught",
+    "rotation.{engine}.old-key-writers-caught",
     "rotation",
     "objects written with the old key during the rotation: under the new key after it",
 )

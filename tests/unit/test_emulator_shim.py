@@ -195,3 +195,22 @@ def test_alias_requests_name_their_alias() -> None:
     key_request = json.dumps({"KeyId": "1234"}).encode()
     assert extract("kms", "POST", "/", {}, key_request, {}, "eu-west-1", "210987654321").endswith(":key/1234")
     assert extract("kms", "POST", "/", {}, b"{}", {}, "eu-west-1", "210987654321") == "*"  # CreateKey
+
+
+MAP_RUN = "arn:aws:states:eu-west-1:210987654321:mapRun:fa-125-sse-c-reencrypt/map:1234"
+DESCRIBE_MAP_RUN = ("states", "POST", "/", {}, json.dumps({"mapRunArn": MAP_RUN}).encode())
+
+
+def test_unpatched_ministack_evaluates_describe_map_run_against_star() -> None:
+    found = _unpatched_extract()(*DESCRIBE_MAP_RUN, {}, "eu-west-1", "210987654321")
+    assert found == "*", "MiniStack now names the map run: drop that part of shim.with_body_named_resources"
+
+
+def test_describe_map_run_names_its_map_run() -> None:
+    extract = shim.with_body_named_resources(_unpatched_extract())
+    assert extract(*DESCRIBE_MAP_RUN, {}, "eu-west-1", "210987654321") == MAP_RUN
+    execution = json.dumps({"executionArn": "arn:aws:states:eu-west-1:1:execution:sm:e"}).encode()
+    assert (
+        extract("states", "POST", "/", {}, execution, {}, "eu-west-1", "1")
+        == "arn:aws:states:eu-west-1:1:execution:sm:e"
+    )

@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from sse_c_reencrypt import COPIED, FAILED, MIGRATE, SKIPPED, UNREADABLE, Job, Outcome
+from sse_c_reencrypt import COPIED, FAILED, KEYS_LISTED, MIGRATE, SKIPPED, UNREADABLE, Job, Outcome
 
 from ssepatterns.paths import LAMBDA_SRC_DIR
-from ssepatterns.reencrypt.passes import KEYS_LISTED, PassResult
+from ssepatterns.reencrypt.passes import PassResult
 from ssepatterns.reencrypt.stepfunctions import aggregate
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:fa-125-AbCdEf"
@@ -79,6 +79,7 @@ def test_a_batch_of_items_as_the_item_batcher_sends_it(handler: Any, processed: 
         "skipped": 1,
         "again": 1,
         "retries": 4,
+        "deleted": 0,
         "unreadable": [],
         "failed": ["failed-c: CopyObject: AccessDenied"],
         "unreadable_count": 0,

@@ -28,20 +28,8 @@ JOB = Job(ROTATE, BUCKET, BUCKET, "new-version", ("old-version",))
 
 
 def counts(**values: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "examined": 0,
-        "copied": 0,
-        "bytes": 0,
-        "multipart": 0,
-        "skipped": 0,
-        "again": 0,
-        "retries": 0,
-        "unreadable": [],
-        "failed": [],
-        "unreadable_count": 0,
-        "failed_count": 0,
-    }
-    return {**base, **values}
+    """A batch's result as the function returns it (PassResult.to_dict), with `values` set."""
+    return {**PassResult().to_dict(), **values}
 
 
 class FakeStepFunctions:
@@ -165,3 +153,10 @@ def test_an_engine_from_the_outputs() -> None:
     assert made.sfn is sfn_client
     with pytest.raises(ProjectError, match="incomplete"):
         engine_from_outputs({"reencrypt_engine": {"state_machine_arn": ARN}}, object())
+
+
+def test_a_migration_that_deletes_sources_is_refused_unless_the_engine_may_delete():
+    job = Job("migrate", BUCKET, "fa-125-sse-kms-cmk", None, ("v1",), delete_source=True)
+    engine = StepFunctionsEngine(None, "arn:aws:states:us-east-1:1:stateMachine:sm", BUCKET, workers=4)
+    with pytest.raises(ProjectError, match="may not delete sources"):
+        engine.run_pass(job, "")

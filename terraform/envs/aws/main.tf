@@ -24,6 +24,7 @@ module "sse_patterns" {
   object_key                      = var.object_key
   enable_reencrypt_engine         = var.enable_reencrypt_engine
   reencrypt_max_concurrency       = var.reencrypt_max_concurrency
+  reencrypt_allow_delete_source   = var.reencrypt_allow_delete_source
   kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
   secret_recovery_window_in_days  = var.secret_recovery_window_in_days
 

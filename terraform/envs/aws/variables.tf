@@ -46,6 +46,12 @@ variable "prefix" {
   default     = "fa-125"
 }
 
+variable "reencrypt_allow_delete_source" {
+  description = "Let the re-encryption engine delete SSE-C sources (`./inv migrate-sse-c --engine stepfunctions --delete-source`, each after its copy is verified)."
+  type        = bool
+  default     = false
+}
+
 variable "reencrypt_max_concurrency" {
   description = "How many batches of objects the re-encryption engine's Distributed Map runs at once (with enable_reencrypt_engine)."
   type        = number

@@ -16,6 +16,8 @@ module "sse_patterns" {
   enable_reencrypt_engine   = var.enable_reencrypt_engine
   reencrypt_max_concurrency = var.reencrypt_max_concurrency
 
+  reencrypt_allow_delete_source = var.reencrypt_allow_delete_source
+
   # The checks run as the operator user (operator.tf), which may also act as the functions' role.
   verifier_principal_arns = [aws_iam_user.operator.arn]
 }

@@ -85,6 +85,23 @@ data "aws_iam_policy_document" "operator" {
     resources = [local.stack.functions.role_arn]
   }
 
+  # --engine stepfunctions: start the re-encryption state machine and follow its executions and map
+  # runs (ssepatterns/reencrypt/stepfunctions.py), when it is deployed.
+  dynamic "statement" {
+    for_each = local.stack.reencrypt_engine == null ? [] : [local.stack.reencrypt_engine.state_machine_arn]
+
+    content {
+      sid     = "RunTheReencryptionEngine"
+      effect  = "Allow"
+      actions = ["states:DescribeExecution", "states:DescribeMapRun", "states:ListMapRuns", "states:StartExecution"]
+      resources = [
+        statement.value,
+        "${replace(statement.value, ":stateMachine:", ":execution:")}:*",
+        "${replace(statement.value, ":stateMachine:", ":mapRun:")}/*",
+      ]
+    }
+  }
+
   statement {
     sid       = "InspectTheKey"
     effect    = "Allow"

@@ -187,6 +187,7 @@ module "reencrypt_engine" {
   architecture            = var.lambda_architecture
   log_retention_in_days   = var.lambda_log_retention_in_days
   max_concurrency         = var.reencrypt_max_concurrency
+  allow_delete_source     = var.reencrypt_allow_delete_source
   # From the names, as for the functions above: nothing here waits for the buckets' policies.
   source_bucket_arn       = "arn:${data.aws_partition.current.partition}:s3:::${local.buckets.sse_c.name}"
   destination_bucket_arns = [for bucket in local.reencrypt_destinations : "arn:${data.aws_partition.current.partition}:s3:::${bucket.name}"]

@@ -61,6 +61,7 @@ output "reencrypt_engine" {
     source_bucket       = module.reencrypt_engine[0].source_bucket
     destination_buckets = [for bucket in local.reencrypt_destinations : bucket.name]
     max_concurrency     = module.reencrypt_engine[0].max_concurrency
+    allow_delete_source = var.reencrypt_allow_delete_source
     log_group_names     = module.reencrypt_engine[0].log_group_names
   } : null
 }

@@ -99,6 +99,12 @@ variable "prefix" {
   }
 }
 
+variable "reencrypt_allow_delete_source" {
+  description = "Let the re-encryption engine's function delete SSE-C sources (migrations with --delete-source, each after its copy is verified); off: the engine refuses such a migration."
+  type        = bool
+  default     = false
+}
+
 variable "reencrypt_destination_patterns" {
   description = "Patterns (keys of the pattern registry) whose buckets the re-encryption engine may migrate SSE-C objects to; the SSE-C bucket itself is always its source."
   type        = list(string)
