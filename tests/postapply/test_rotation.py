@@ -201,8 +201,7 @@ def test_objects_from_before_during_and_after_are_readable_with_the_new_key(
         for name, body in rotation_run.bodies.items()
     }
     phases = {
-        phase: sum(1 for n in results if phase_of(n) == phase)
-        for phase in ("before", "during", "after")
+        phase: sum(1 for n in results if phase_of(n) == phase) for phase in ("before", "during", "after")
     }
     bad = {n: r for n, r in results.items() if r != "equal"}
     verify.observe(
