@@ -192,7 +192,15 @@ RESOURCELESS_ACTIONS = frozenset(
 # Object-level S3 actions: their resource is "<bucket ARN>/<key>", and "<bucket ARN>/*" means
 # "the objects of this bucket", the narrowest grant that does not name each key.
 S3_OBJECT_ACTIONS = frozenset(
-    {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"}
+    {
+        "s3:AbortMultipartUpload",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersionTagging",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+    }
 )
 # AWS managed policies allowed on the stack's principals, with what they grant.
 ACCEPTED_MANAGED_POLICIES = {
