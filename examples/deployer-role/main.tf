@@ -23,6 +23,7 @@ locals {
 module "deployer_role" {
   source = "../../terraform/modules/deployer-role"
 
+  allow_reencrypt_engine = var.allow_reencrypt_engine
   prefix                 = var.prefix
   role_name              = var.role_name
   trusted_principal_arns = var.trusted_principal_arns

@@ -1,3 +1,9 @@
+variable "allow_reencrypt_engine" {
+  description = "Let the role deploy the opt-in re-encryption engine too (the envs' enable_reencrypt_engine)."
+  type        = bool
+  default     = false
+}
+
 variable "github_branch" {
   description = "Instead of an environment: the branch whose jobs may assume the role (set github_environment = null then)."
   type        = string

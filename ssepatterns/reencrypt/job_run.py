@@ -26,8 +26,9 @@ from botocore.exceptions import ClientError
 from ssepatterns.consistency import Propagation, is_access_denied
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.keys import KeyCache
-from ssepatterns.reencrypt.local import LocalEngine
-from ssepatterns.reencrypt.passes import Engine
+from ssepatterns.reencrypt.local import Interrupted, LocalEngine
+from ssepatterns.reencrypt.passes import Engine, Totals, run_passes
+from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt, sse_c_secret
 
 LOCK_PREFIX = sse_c_reencrypt.CONTROL_PREFIX
@@ -185,6 +186,23 @@ class JobRun:
             self._lock_etag = None
 
     # --- the run ----------------------------------------------------------------------------------
+
+    def run(self, break_lock: bool = False) -> Summary:
+        raise NotImplementedError  # each job: Rotation, Migration
+
+    def passes(self, job: sse_c_reencrypt.Job, key_version: str) -> tuple[Totals, float]:
+        """The job's passes on the engine, the lease renewed meanwhile: their totals and seconds. The
+        stop_after test hook plays a killed process: the lock stays, as a killed process leaves it."""
+        stop_renewing = self._keep_lease(key_version)
+        started = time.monotonic()
+        try:
+            return run_passes(self.engine, job, self.prefix, self.out), time.monotonic() - started
+        except Interrupted as stopped:
+            if stopped.simulated_death:
+                self._lock_etag = None  # so release() releases nothing
+            raise
+        finally:
+            stop_renewing.set()
 
     def _keep_lease(self, key_version: str) -> threading.Event:
         """Renew the lease in the background while the passes run (a pass can outlast a lease)."""

@@ -11,15 +11,12 @@ version this run still needs.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.job_run import CURRENT, PREVIOUS, JobRun
-from ssepatterns.reencrypt.local import Interrupted
-from ssepatterns.reencrypt.passes import run_passes
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.sse_c import sse_c_reencrypt
 
@@ -57,7 +54,6 @@ class Migration(JobRun):
         if current is None:
             raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
         self.acquire(current, break_lock)
-        released = False
         try:
             previous = [v for v, labels in self.versions().items() if PREVIOUS in labels and self.usable(v)]
             others = [v for v in versions if v != current and v not in previous and self.usable(v)]
@@ -85,17 +81,7 @@ class Migration(JobRun):
             self.out(
                 f"migrating s3://{self.bucket}/{self.prefix} to s3://{self.destination_bucket} ({encryption})"
             )
-            stop_renewing = self._keep_lease(current)
-            started = time.monotonic()
-            try:
-                totals = run_passes(self.engine, job, self.prefix, self.out)
-            except Interrupted as stopped:
-                if stopped.simulated_death:
-                    self._lock_etag, released = None, True
-                raise
-            finally:
-                stop_renewing.set()
-            summary.seconds = time.monotonic() - started
+            totals, summary.seconds = self.passes(job, current)
             summary.absorb(totals)
             summary.deleted_sources = totals.deleted
             if totals.failed_count:
@@ -111,5 +97,4 @@ class Migration(JobRun):
             self.out(summary.line())
             return summary
         finally:
-            if not released:
-                self.release()
+            self.release()

@@ -26,13 +26,10 @@ Nothing here prints, logs or returns key material.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.job_run import CURRENT, KEY_RULES, PREVIOUS, JobRun, RotationLocked
-from ssepatterns.reencrypt.local import Interrupted
-from ssepatterns.reencrypt.passes import run_passes
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.reencrypt.versioned import noncurrent_versions_under, refusal
 from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt
@@ -54,13 +51,12 @@ class Rotation(JobRun):
         version_id: str = response["VersionId"]
         return version_id
 
-    def run(self, resume_only: bool = False, break_lock: bool = False) -> Summary:
+    def run(self, break_lock: bool = False, resume_only: bool = False) -> Summary:
         versions = self.versions()
         current = next((v for v, labels in versions.items() if CURRENT in labels), None)
         if current is None:
             raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
         self.acquire(current, break_lock)
-        released = False
         try:
             versions = self.versions()  # after the lock: another run may have rotated meanwhile
             current = next(v for v, labels in versions.items() if CURRENT in labels)
@@ -73,6 +69,9 @@ class Rotation(JobRun):
                 retired_version=None,
                 engine=self.engine.name,
                 workers=self.engine.workers,
+                source_bucket=self.bucket,
+                destination_bucket=self.bucket,
+                prefix=self.prefix,
             )
             if previous is not None:
                 # Every completed rotation retires AWSPREVIOUS, so one still labelled is an interrupted
@@ -95,18 +94,7 @@ class Rotation(JobRun):
                 multipart_threshold=self.multipart_threshold,
                 part_size=self.part_size,
             )
-            stop_renewing = self._keep_lease(current)
-            started = time.monotonic()
-            try:
-                totals = run_passes(self.engine, job, self.prefix, self.out)
-            except Interrupted as stopped:
-                if stopped.simulated_death:
-                    self._lock_etag = None  # a dead process releases nothing
-                    released = True
-                raise
-            finally:
-                stop_renewing.set()
-            summary.seconds = time.monotonic() - started
+            totals, summary.seconds = self.passes(job, current)
             summary.absorb(totals)
             if self._lease_error is not None:
                 raise RotationLocked(f"lost the rotation lock during the run: {self._lease_error}")
@@ -139,5 +127,4 @@ class Rotation(JobRun):
             self.out(summary.line())
             return summary
         finally:
-            if not released:
-                self.release()
+            self.release()

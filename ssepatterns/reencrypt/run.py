@@ -15,6 +15,7 @@ from typing import Any
 from ssepatterns.envs import Env
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt import local
+from ssepatterns.reencrypt.job_run import JobRun
 from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.local import Interrupted, LocalEngine
 from ssepatterns.reencrypt.migration import Migration
@@ -86,77 +87,58 @@ def _finish(summary: Summary, options: Options) -> Summary:
     return summary
 
 
-def _interrupted(stopped: Interrupted) -> ProjectError:
-    return ProjectError(str(stopped))
+def _run(env: Env, options: Options, job: type[JobRun], label: str, **arguments: Any) -> Summary:
+    """Open the stack, build the engine, run the job with its own `arguments` (those of run() apart),
+    write the report; an interruption is one clear line."""
+    options.check()
+    target = open_target(env)
+    try:
+        secrets = target.client("secretsmanager")
+        secret_arn = target.outputs["sse_c_key_secret"]["arn"]
+        keys = KeyCache(secrets, secret_arn)
+        s3, engine = build_engine(target, options.engine, options.workers, keys, Progress(label=label))
+        run_arguments = {name: arguments.pop(name) for name in ("resume_only",) if name in arguments}
+        runner = job(
+            s3,
+            secrets,
+            target.outputs["buckets"]["sse_c"]["name"],
+            secret_arn,
+            propagation=target.propagation,
+            engine=engine,
+            keys=keys,
+            prefix=options.prefix,
+            multipart_threshold=options.multipart_threshold,
+            part_size=options.part_size,
+            **arguments,
+        )
+        try:
+            summary = runner.run(break_lock=options.break_lock, **run_arguments)
+        except Interrupted as stopped:
+            raise ProjectError(str(stopped)) from None
+        return _finish(summary, options)
+    finally:
+        target.close()
 
 
 def rotate(
     env: Env, options: Options, resume_only: bool = False, allow_unreadable_noncurrent: bool = False
 ) -> Summary:
-    options.check()
-    target = open_target(env)
-    try:
-        secrets = target.client("secretsmanager")
-        secret_arn = target.outputs["sse_c_key_secret"]["arn"]
-        keys = KeyCache(secrets, secret_arn)
-        s3, engine = build_engine(
-            target, options.engine, options.workers, keys, Progress(label="re-encrypting")
-        )
-        rotation = Rotation(
-            s3,
-            secrets,
-            target.outputs["buckets"]["sse_c"]["name"],
-            secret_arn,
-            propagation=target.propagation,
-            engine=engine,
-            keys=keys,
-            prefix=options.prefix,
-            multipart_threshold=options.multipart_threshold,
-            part_size=options.part_size,
-            allow_unreadable_noncurrent=allow_unreadable_noncurrent,
-        )
-        try:
-            summary = rotation.run(resume_only=resume_only, break_lock=options.break_lock)
-        except Interrupted as stopped:
-            raise _interrupted(stopped) from None
-        summary.source_bucket = summary.destination_bucket = rotation.bucket
-        summary.prefix = options.prefix
-        return _finish(summary, options)
-    finally:
-        target.close()
+    return _run(
+        env,
+        options,
+        Rotation,
+        "re-encrypting",
+        resume_only=resume_only,
+        allow_unreadable_noncurrent=allow_unreadable_noncurrent,
+    )
 
 
 def migrate(env: Env, options: Options, to_bucket: str, delete_source: bool = False) -> Summary:
-    options.check()
     if not to_bucket:
         raise ProjectError("--to-bucket NAME is required (e.g. the SSE-KMS CMK bucket: ./inv outputs)")
-    target = open_target(env)
-    try:
-        secrets = target.client("secretsmanager")
-        secret_arn = target.outputs["sse_c_key_secret"]["arn"]
-        keys = KeyCache(secrets, secret_arn)
-        s3, engine = build_engine(target, options.engine, options.workers, keys, Progress(label="migrating"))
-        migration = Migration(
-            s3,
-            secrets,
-            target.outputs["buckets"]["sse_c"]["name"],
-            secret_arn,
-            propagation=target.propagation,
-            engine=engine,
-            keys=keys,
-            prefix=options.prefix,
-            multipart_threshold=options.multipart_threshold,
-            part_size=options.part_size,
-            destination_bucket=to_bucket,
-            delete_source=delete_source,
-        )
-        try:
-            summary = migration.run(break_lock=options.break_lock)
-        except Interrupted as stopped:
-            raise _interrupted(stopped) from None
-        return _finish(summary, options)
-    finally:
-        target.close()
+    return _run(
+        env, options, Migration, "migrating", destination_bucket=to_bucket, delete_source=delete_source
+    )
 
 
 def seed(env: Env, count: int, large_every: int, large_mib: int, out: Callable[[str], None] = print) -> None:

@@ -11,6 +11,14 @@ from typing import Any
 from ssepatterns.reencrypt.passes import Totals
 from ssepatterns.reencrypt.versioned import Noncurrent
 
+# What every report holds at least (issue 10's contract: the bench and CI read them).
+# fmt: off
+REPORT_FIELDS = (
+    "job", "engine", "workers", "objects", "bytes", "seconds", "objects_per_s", "mb_per_s",
+    "skipped", "failed",
+)
+# fmt: on
+
 
 @dataclass
 class Summary:

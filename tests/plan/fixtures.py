@@ -56,7 +56,7 @@ def plan_jobs(plan_workspace: Workspace, request: pytest.FixtureRequest) -> Iter
         for env in sorted(envs):
             jobs.submit(("plan", env), functools.partial(workspace.plan, env))
         if "planned_engine" in wanted:
-            for env in ("local",):  # the aws env's deployer role lacks states:* (test_reencrypt_engine.py)
+            for env in ("local", "aws"):
                 plan_engine = functools.partial(workspace.plan, env, label=f"engine-{env}", extra=ENGINE_ON)
                 jobs.submit(("engine", env), plan_engine)
         if "planned_example" in wanted:

@@ -24,7 +24,11 @@ from .workspace import ADMINISTRATOR_ROLE_ARN, GITHUB_OIDC_PROVIDER_ARN, GITHUB_
 pytestmark = pytest.mark.plan
 
 ROLE = "module.deployer_role.aws_iam_role.this"
-POLICY = "module.deployer_role.aws_iam_role_policy.deploy"
+# The stack's policy, and the re-encryption engine's (allow_reencrypt_engine: the plan asks for it).
+POLICIES = (
+    "module.deployer_role.aws_iam_role_policy.deploy",
+    "module.deployer_role.aws_iam_role_policy.reencrypt_engine[0]",
+)
 ROLE_NAME = "sse-patterns-deployer"
 # Actions for which AWS offers no resource-level permission (Service Authorization Reference,
 # "Resource types" column empty), so the statement's Resource must be "*".
@@ -33,6 +37,20 @@ RESOURCELESS_ACTIONS = {
     "kms:ListAliases": "a list call of the account (the provider reads aliases after creating one)",
     "logs:DescribeLogGroups": "a list call of the account (the provider's log group read)",
     "secretsmanager:GetRandomPassword": "generates the SSE-C key; touches no resource",
+    "states:ValidateStateMachineDefinition": "the provider validates a definition at plan; no resource",
+    # CloudWatch Logs delivery, which Step Functions logging requires of whoever configures it.
+    **dict.fromkeys(
+        [
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+        ],
+        "log delivery for the engine's state machine: AWS supports only * for these",
+    ),
 }
 
 ARN = re.compile(r"arn:aws:(?P<service>[a-z0-9-]+):(?P<region>[^:]*):(?P<account>[^:]*):(?P<name>.+)")
@@ -45,6 +63,8 @@ SCOPED_NAMES = {
     f"alias/{PREFIX}-*",
     f"function:{PREFIX}-*",
     f"log-group:/aws/lambda/{PREFIX}-*",
+    f"log-group:/aws/vendedlogs/states/{PREFIX}-*",  # the engine's state machine
+    f"stateMachine:{PREFIX}-*",
     f"role/{PREFIX}-*",
     f"secret:{PREFIX}*",
     f"{PREFIX}-*",  # buckets
@@ -67,7 +87,7 @@ def _as_list(value: str | list[str]) -> list[str]:
 
 
 def _permissions(planned_role: PlannedEnv) -> list[dict[str, Any]]:
-    return _statements(planned_role.resources[POLICY]["policy"])
+    return [s for policy in POLICIES for s in _statements(planned_role.resources[policy]["policy"])]
 
 
 def _resource_findings(resource: str, account_id: str) -> list[str]:
@@ -120,10 +140,14 @@ def test_every_other_resource_is_scoped_by_the_prefix(planned_role: PlannedEnv) 
     assert not found, "\n".join(found)
 
 
-def test_the_function_role_can_be_passed_to_lambda_only(planned_role: PlannedEnv) -> None:
-    (passing,) = [s for s in _permissions(planned_role) if "iam:PassRole" in _as_list(s["Action"])]
-    assert _as_list(passing["Action"]) == ["iam:PassRole"]
-    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+def test_roles_can_be_passed_to_lambda_and_step_functions_only(planned_role: PlannedEnv) -> None:
+    passing = [s for s in _permissions(planned_role) if "iam:PassRole" in _as_list(s["Action"])]
+    assert all(_as_list(s["Action"]) == ["iam:PassRole"] for s in passing)
+    assert sorted(s["Condition"]["StringEquals"]["iam:PassedToService"] for s in passing) == [
+        "lambda.amazonaws.com",
+        "states.amazonaws.com",
+    ]
+    assert all(list(s["Condition"]) == ["StringEquals"] for s in passing)
 
 
 def test_trust_lets_in_one_repository_environment_and_the_administrators(planned_role: PlannedEnv) -> None:

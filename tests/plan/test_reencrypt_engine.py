@@ -16,10 +16,9 @@ from .workspace import ENVS
 
 pytestmark = pytest.mark.plan
 
-# The aws env is planned as the deployer role (terraform/modules/deployer-role), which may not yet call
-# states:ValidateStateMachineDefinition (the provider validates the definition at plan): the engine-on
-# plans are the local env's until that role is extended.
-ENGINE_ENVS = ("local",)
+# Both envs, the aws env as the plan tests' deployer session (tests/plan/workspace.py), which may call
+# states:ValidateStateMachineDefinition: the provider validates the definition at plan.
+ENGINE_ENVS = ("local", "aws")
 
 ENGINE = "module.sse_patterns.module.reencrypt_engine[0]."
 ENGINE_TYPES = Counter(

@@ -63,6 +63,9 @@ _DEPLOYER_POLICY = {
             "Resource": f"arn:aws:iam::{AWS_ENV_ACCOUNT}:role/{DEPLOYER_ROLE}",
         },
         {"Effect": "Allow", "Action": ["secretsmanager:GetRandomPassword"], "Resource": "*"},
+        # The provider validates a state machine's definition at plan (the engine-on plans); the action
+        # has no resource (as in terraform/modules/deployer-role/reencrypt_engine.tf).
+        {"Effect": "Allow", "Action": ["states:ValidateStateMachineDefinition"], "Resource": "*"},
     ],
 }
 # The inputs of each example's plan: a consumer's own values, in the aws env's account and region.
@@ -82,6 +85,7 @@ EXAMPLE_VARIABLES: dict[str, Callable[[Workspace], dict[str, str]]] = {
         "github_oidc_provider_arn": GITHUB_OIDC_PROVIDER_ARN,
         "github_repository": GITHUB_REPOSITORY,
         "region": AWS_ENV_REGION,
+        "allow_reencrypt_engine": "true",  # both of its policies are planned (test_deployer_role.py)
         "trusted_principal_arns": json.dumps([ADMINISTRATOR_ROLE_ARN]),
     },
 }

@@ -8,6 +8,7 @@ the command line). Run through `./inv verify` (or `./inv up`), which passes --ss
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ import ssepatterns.sse_c  # noqa: F401 - lambda_src/shared on sys.path: the chec
 from ssepatterns.envs import from_spec, resolve
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.run import deployed_engines
+from ssepatterns.sse_c import sse_c_key as key_material
+from ssepatterns.sse_c import sse_c_secret
 from ssepatterns.verify import patterns
 from ssepatterns.verify.plugin import TARGET, live_printer
 from ssepatterns.verify.target import Target, open_target
@@ -89,6 +92,27 @@ def sse_c_key(target: Target, outputs) -> str:
     """The SSE-C key, read as the principal under test. Never printed, never reported."""
     secrets = target.client("secretsmanager")
     return secrets.get_secret_value(SecretId=outputs["sse_c_key_secret"]["arn"])["SecretString"]
+
+
+@pytest.fixture(scope="session")
+def write_sse_c(target: Target, s3, buckets, outputs) -> Callable[[str, int], bytes]:
+    """write(key, size=256): an object in the SSE-C bucket as the upload function writes one (the key
+    current at that moment, its version tag); returns the body."""
+    secrets = target.client("secretsmanager")
+
+    def write(key: str, size: int = 256) -> bytes:
+        current = sse_c_secret.fetch_key(secrets, outputs["sse_c_key_secret"]["arn"])
+        body = (key.encode() * (size // len(key) + 1))[:size]
+        s3.put_object(
+            Bucket=buckets["sse_c"],
+            Key=key,
+            Body=body,
+            Tagging=sse_c_secret.version_tagging(current.version_id),
+            **key_material.sse_c_params(current.secret_string),
+        )
+        return body
+
+    return write
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sse_c_key import sse_c_params
-from sse_c_secret import fetch_key, version_tagging
 
 from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.local import DEFAULT_WORKERS
@@ -39,7 +37,7 @@ class MigrationRun:
 
 
 @pytest.fixture(scope="module")
-def migration_run(target, s3, buckets, outputs, run_prefix, engine) -> MigrationRun:
+def migration_run(target, s3, buckets, outputs, run_prefix, engine, write_sse_c) -> MigrationRun:
     source, destination = buckets["sse_c"], buckets["sse_kms_cmk"]
     secret_arn = outputs["sse_c_key_secret"]["arn"]
     secrets = target.client("secretsmanager")
@@ -49,16 +47,7 @@ def migration_run(target, s3, buckets, outputs, run_prefix, engine) -> Migration
     written_during: list[str] = []
 
     def write(name: str, size: int = 256) -> None:
-        key = fetch_key(secrets, secret_arn)
-        body = (name.encode() * (size // len(name) + 1))[:size]
-        s3.put_object(
-            Bucket=source,
-            Key=prefix + name,
-            Body=body,
-            Tagging=version_tagging(key.version_id),
-            **sse_c_params(key.secret_string),
-        )
-        bodies[prefix + name] = body
+        bodies[prefix + name] = write_sse_c(prefix + name, size)
 
     for i in range(10):
         write(f"before/{i}.txt")

@@ -57,7 +57,7 @@ def bucket_totals(s3, bucket: str) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def rotation_run(target, s3, buckets, outputs, run_prefix, engine) -> RotationRun:
+def rotation_run(target, s3, buckets, outputs, run_prefix, engine, write_sse_c) -> RotationRun:
     bucket, secret_arn = buckets["sse_c"], outputs["sse_c_key_secret"]["arn"]
     secrets = target.client("secretsmanager")
     lambda_client = target.client("lambda")
@@ -65,16 +65,7 @@ def rotation_run(target, s3, buckets, outputs, run_prefix, engine) -> RotationRu
     bodies: dict[str, bytes] = {}
 
     def write(name: str, size: int = 256) -> None:
-        key = fetch_key(secrets, secret_arn)  # the current key when this object is written
-        body = (name.encode() * (size // len(name) + 1))[:size]
-        s3.put_object(
-            Bucket=bucket,
-            Key=prefix + name,
-            Body=body,
-            Tagging=version_tagging(key.version_id),
-            **sse_c_params(key.secret_string),
-        )
-        bodies[prefix + name] = body
+        bodies[prefix + name] = write_sse_c(prefix + name, size)
 
     for i in range(10):
         write(f"before/{i}.txt")

@@ -16,7 +16,7 @@ from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.passes import MAX_PASSES, PassResult, run_passes
 from ssepatterns.reencrypt.progress import Progress
 from ssepatterns.reencrypt.run import Options
-from ssepatterns.reencrypt.summary import Summary
+from ssepatterns.reencrypt.summary import REPORT_FIELDS, Summary
 from ssepatterns.sse_c import sse_c_reencrypt as r
 
 MIB = 1024 * 1024
@@ -119,18 +119,9 @@ def test_the_report_has_the_issues_fields_and_is_written_whole(tmp_path: Path):
     path = tmp_path / "out" / "r.json"
     summary.write(path)
     data = json.loads(path.read_text())
-    for field in (
-        "job",
-        "engine",
-        "workers",
-        "objects",
-        "bytes",
-        "seconds",
-        "objects_per_s",
-        "skipped",
-        "failed",
-    ):
+    for field in REPORT_FIELDS:  # the issue's list: job, engine, workers, objects, bytes, seconds, ...
         assert field in data, field
+    assert len(REPORT_FIELDS) == 10 and "objects_per_s" in REPORT_FIELDS
     assert (data["objects_per_s"], data["mb_per_s"], data["bytes"], data["failed"]) == (
         400.0,
         4.0,

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from ssepatterns import tables
 from ssepatterns.errors import ProjectError
+from ssepatterns.reencrypt.summary import REPORT_FIELDS
 from tools.bench.figures import median, rounded
 from tools.bench.machine import load_average
 
@@ -43,20 +44,7 @@ STEPFUNCTIONS_WORKERS = 16
 ENGINE_VARIABLE = "enable_reencrypt_engine"
 DEFAULT_OBJECTS, DEFAULT_LARGE_EVERY, DEFAULT_LARGE_MIB = 2000, 500, 8
 # What the CLI's --json must hold (the contract of the engine's CLI, issue 10).
-ENGINE_FIELDS = (
-    "job",
-    "engine",
-    "workers",
-    "objects",
-    "bytes",
-    "seconds",
-    "objects_per_s",
-    "mb_per_s",
-    "skipped",
-    "failed",
-    "passes",
-    "retries",
-)
+ENGINE_FIELDS = REPORT_FIELDS
 
 
 # --- the pure parts -------------------------------------------------------------------------------

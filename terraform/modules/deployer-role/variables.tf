@@ -1,3 +1,9 @@
+variable "allow_reencrypt_engine" {
+  description = "Also let the role deploy the opt-in re-encryption engine (enable_reencrypt_engine in the envs): its Step Functions state machine, its log group and log delivery, and passing its role to Step Functions."
+  type        = bool
+  default     = false
+}
+
 variable "max_session_duration" {
   description = "Longest session of the role in seconds (3600 to 43200): a cold deploy takes minutes."
   type        = number
