@@ -214,7 +214,12 @@ REENCRYPT_OPTIONS = {
 
 
 def _reencrypt_options(
-    engine: str, workers: int, prefix: str, json: str | None, multipart_threshold_mib: int, break_lock: bool
+    engine: str,
+    workers: int,
+    prefix: str,
+    json: str | None,
+    multipart_threshold_mib: int,
+    break_lock: bool,
 ) -> reencrypt_run.Options:
     return reencrypt_run.Options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
 
@@ -236,7 +241,7 @@ def rotate_sse_c_key(
     var_file: list[str] | None = None,
     resume: bool = False,
     break_lock: bool = False,
-    workers: int = reencrypt_local.DEFAULT_WORKERS,
+    workers: int = 0,
     engine: str = "local",
     prefix: str = "",
     json: str | None = None,
@@ -244,8 +249,9 @@ def rotate_sse_c_key(
     allow_unreadable_noncurrent: bool = False,
 ) -> None:
     """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
-    target = _env(env, region, var_file)
     options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
+    options.check()  # before the stack is looked at: a bad option says so first
+    target = _env(env, region, var_file)
     with step(f"rotate the SSE-C key [{target.label}]"):
         reencrypt_run.rotate(
             target, options, resume_only=resume, allow_unreadable_noncurrent=allow_unreadable_noncurrent
@@ -269,15 +275,18 @@ def migrate_sse_c(
     var_file: list[str] | None = None,
     delete_source: bool = False,
     break_lock: bool = False,
-    workers: int = reencrypt_local.DEFAULT_WORKERS,
+    workers: int = 0,
     engine: str = "local",
     prefix: str = "",
     json: str | None = None,
     multipart_threshold_mib: int = reencrypt_run.Options.multipart_threshold_mib,
 ) -> None:
     """Migrate SSE-C objects to another bucket's default encryption (same keys; a re-run skips the done)."""
-    target = _env(env, region, var_file)
     options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
+    options.check()
+    if not to_bucket:
+        raise ProjectError("--to-bucket NAME is required (e.g. the SSE-KMS CMK bucket: ./inv outputs)")
+    target = _env(env, region, var_file)
     with step(f"migrate SSE-C objects to {to_bucket or '?'} [{target.label}]"):
         reencrypt_run.migrate(target, options, to_bucket, delete_source=delete_source)
 

@@ -35,7 +35,7 @@ class Options:
     """What both jobs take on the command line."""
 
     engine: str = "local"
-    workers: int = local.DEFAULT_WORKERS
+    workers: int = 0  # the local engine's threads (0: DEFAULT_WORKERS); the map sets its own
     prefix: str = ""
     json: str | None = None
     multipart_threshold_mib: int = sse_c_reencrypt.COPY_OBJECT_LIMIT // MIB
@@ -44,7 +44,7 @@ class Options:
     def check(self) -> None:
         if self.engine not in ENGINES:
             raise ProjectError(f"--engine {self.engine}: one of {', '.join(ENGINES)}")
-        if not 1 <= self.workers <= local.MAX_WORKERS:
+        if self.workers and not 1 <= self.workers <= local.MAX_WORKERS:
             raise ProjectError(f"--workers {self.workers}: 1 to {local.MAX_WORKERS}")
         low, high = sse_c_reencrypt.MIN_PART // MIB, sse_c_reencrypt.COPY_OBJECT_LIMIT // MIB
         if not low <= self.multipart_threshold_mib <= high:
@@ -96,7 +96,10 @@ def _run(env: Env, options: Options, job: type[JobRun], label: str, **arguments:
         secrets = target.client("secretsmanager")
         secret_arn = target.outputs["sse_c_key_secret"]["arn"]
         keys = KeyCache(secrets, secret_arn)
-        s3, engine = build_engine(target, options.engine, options.workers, keys, Progress(label=label))
+        if options.engine == "stepfunctions" and options.workers:
+            print("--workers is the local engine's: the Step Functions engine runs the map's MaxConcurrency")
+        workers = options.workers or local.DEFAULT_WORKERS
+        s3, engine = build_engine(target, options.engine, workers, keys, Progress(label=label))
         run_arguments = {name: arguments.pop(name) for name in ("resume_only",) if name in arguments}
         runner = job(
             s3,

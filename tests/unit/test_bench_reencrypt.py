@@ -164,7 +164,9 @@ def test_the_table_shows_each_configuration_its_rates_and_ratio_and_marks_the_ce
     local = lines["rotate --engine local --workers 16"]
     assert local.split()[-1] == "0.80" and " 80 " in local
     assert "0.15" in lines["rotate --engine local --workers 1"]
-    assert lines["rotate --engine stepfunctions --workers 16"].endswith("not measured: engine not deployed")
+    assert lines["rotate --engine stepfunctions (MaxConcurrency of the stack)"].endswith(
+        "not measured: engine not deployed"
+    )
     assert "met (0.80)" in text
     titles = [line.split("  ")[0] for line in text.splitlines()[3:8]]
     assert titles == [  # grouped by engine, workers ascending, whatever order they were measured in
@@ -172,7 +174,7 @@ def test_the_table_shows_each_configuration_its_rates_and_ratio_and_marks_the_ce
         "ceiling: bare CopyObject loop, 16 threads",
         "rotate --engine local --workers 1",
         "rotate --engine local --workers 16",
-        "rotate --engine stepfunctions --workers 16",
+        "rotate --engine stepfunctions (MaxConcurrency of the stack)",
     ]
 
 

@@ -24,7 +24,7 @@ def run_inv(
     if path is not None:
         child_env["PATH"] = path
     return subprocess.run(
-        [sys.executable, "-m", "invoke", "--search-root", str(root), *args],
+        [sys.executable, "-m", "ssepatterns.cli", "--search-root", str(root), *args],  # as ./inv runs it
         cwd=root,
         env=child_env,
         capture_output=True,
@@ -48,6 +48,21 @@ def no_aws_config(tmp_path: Path) -> dict[str, str]:
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [(("seed-objects", "--count", "many"), "'many'"), (("rotate-sse-c-key", "--workers", "1.5"), "'1.5'")],
+)
+def test_a_number_option_given_something_else(args: tuple[str, ...], value: str):
+    assert_clean_failure(run_inv(*args), f"error: {value} is not a whole number, which that option takes")
+
+
+def test_reencryption_options_are_checked_before_anything_runs():
+    assert_clean_failure(
+        run_inv("rotate-sse-c-key", "--engine", "batch"), "--engine batch: one of local, stepfunctions"
+    )
+    assert_clean_failure(run_inv("migrate-sse-c"), "--to-bucket NAME is required")
 
 
 def test_unknown_env():

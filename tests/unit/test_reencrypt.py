@@ -135,7 +135,7 @@ def test_the_report_has_the_issues_fields_and_is_written_whole(tmp_path: Path):
     ("options", "message"),
     [
         (Options(engine="lambda"), "--engine lambda: one of local, stepfunctions"),
-        (Options(workers=0), "--workers 0: 1 to 256"),
+        (Options(workers=-1), "--workers -1: 1 to 256"),
         (Options(workers=257), "--workers 257: 1 to 256"),
         (Options(multipart_threshold_mib=4), "--multipart-threshold-mib 4: 5 to 5120"),
     ],

@@ -152,6 +152,8 @@ class Configuration:
     def title(self) -> str:
         if self.engine == "ceiling":
             return f"ceiling: bare CopyObject loop, {self.workers} threads"
+        if self.engine == "stepfunctions":  # its concurrency is the map's, from the stack
+            return "rotate --engine stepfunctions (MaxConcurrency of the stack)"
         return f"rotate --engine {self.engine} --workers {self.workers}"
 
     @property
