@@ -30,6 +30,7 @@ from ssepatterns.paths import BUILD_DIR, ENVS_DIR, EXAMPLES_DIR, REPO_ROOT, TERR
 from ssepatterns.reencrypt import local as reencrypt_local
 from ssepatterns.reencrypt import run as reencrypt_run
 from ssepatterns.steps import step
+from ssepatterns.terraform import Terraform
 from ssepatterns.verify import run as verification
 
 ENV_HELP = "local (the emulator, default) or aws (the account of your AWS credentials)"
@@ -104,16 +105,21 @@ def build(c: Context) -> None:
     stack.build()
 
 
+def _initialised(target: Env) -> Terraform:
+    """The zips built (the configuration reads their hashes, even to destroy) and the env initialised."""
+    stack.build()
+    tf = stack.terraform_for(target)
+    stack.ensure_init(target, tf)
+    return tf
+
+
 @task(help=ENV_OPTIONS, iterable=["var_file"])
 def plan(
     c: Context, env: str = DEFAULT_ENV, region: str | None = None, var_file: list[str] | None = None
 ) -> None:
     """Show what apply would change; the plan is saved to build/plans/<env>.tfplan."""
     target = _coherent(_env(env, region, var_file))
-    stack.build()
-    tf = stack.terraform_for(target)
-    stack.ensure_init(target, tf)
-    stack.plan(target, tf)
+    stack.plan(target, _initialised(target))
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
@@ -122,10 +128,7 @@ def apply(
 ) -> None:
     """Build, plan and apply the stack (applies only when the plan has changes)."""
     target = _coherent(_env(env, region, var_file))
-    stack.build()
-    tf = stack.terraform_for(target)
-    stack.ensure_init(target, tf)
-    stack.apply(target, tf)
+    stack.apply(target, _initialised(target))
 
 
 @task(help=ENV_OPTIONS, iterable=["var_file"])
@@ -134,10 +137,7 @@ def destroy(
 ) -> None:
     """Destroy every resource of the stack."""
     target = _env(env, region, var_file)
-    stack.build()  # the configuration reads the zips' hashes, even to destroy
-    tf = stack.terraform_for(target)
-    stack.ensure_init(target, tf)
-    stack.destroy(target, tf)
+    stack.destroy(target, _initialised(target))
 
 
 @task(

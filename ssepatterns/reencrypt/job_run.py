@@ -196,7 +196,10 @@ class JobRun:
         stop_renewing = self._keep_lease(key_version)
         started = time.monotonic()
         try:
-            return run_passes(self.engine, job, self.prefix, self.out), time.monotonic() - started
+            totals = run_passes(self.engine, job, self.prefix, self.out)
+            if self._lease_error is not None:
+                raise RotationLocked(f"lost the lock during the run: {self._lease_error}")
+            return totals, time.monotonic() - started
         except Interrupted as stopped:
             if stopped.simulated_death:
                 self._lock_etag = None  # so release() releases nothing

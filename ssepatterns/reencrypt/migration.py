@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.job_run import CURRENT, PREVIOUS, JobRun
+from ssepatterns.reencrypt.passes import problems
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.sse_c import sse_c_reencrypt
 
@@ -84,16 +85,7 @@ class Migration(JobRun):
             totals, summary.seconds = self.passes(job, current)
             summary.absorb(totals)
             summary.deleted_sources = totals.deleted
-            if totals.failed_count:
-                summary.refused = (
-                    f"{totals.failed_count} object(s) not migrated (e.g. {totals.failed[0]}); "
-                    f"their sources are kept; run again to retry them"
-                )
-            elif totals.unreadable_count:
-                summary.refused = (
-                    f"{totals.unreadable_count} object(s) are under a key no secret version holds "
-                    f"(e.g. {totals.unreadable[0]}); not migrated"
-                )
+            summary.refused = problems(totals, "migrated", "their sources are kept")
             self.out(summary.line())
             return summary
         finally:

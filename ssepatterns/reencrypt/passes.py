@@ -47,6 +47,21 @@ class Totals:
     failed_count: int = 0
 
 
+def problems(totals: Totals, verb: str, kept: str) -> str:
+    """Why the run must not be taken as complete ("" when nothing failed): what failed, and what was kept."""
+    if totals.failed_count:
+        return (
+            f"{totals.failed_count} object(s) could not be {verb} (e.g. {totals.failed[0]}); {kept}; "
+            "run again to retry them"
+        )
+    if totals.unreadable_count:
+        return (
+            f"{totals.unreadable_count} object(s) are under a key no secret version holds "
+            f"(e.g. {totals.unreadable[0]}); {kept}"
+        )
+    return ""
+
+
 def run_passes(
     engine: Engine, job: sse_c_reencrypt.Job, prefix: str, out: Callable[[str], None] = print
 ) -> Totals:

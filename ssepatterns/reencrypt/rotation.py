@@ -29,7 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 from ssepatterns.errors import ProjectError
-from ssepatterns.reencrypt.job_run import CURRENT, KEY_RULES, PREVIOUS, JobRun, RotationLocked
+from ssepatterns.reencrypt.job_run import CURRENT, KEY_RULES, PREVIOUS, JobRun
+from ssepatterns.reencrypt.passes import problems
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.reencrypt.versioned import noncurrent_versions_under, refusal
 from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt
@@ -96,19 +97,8 @@ class Rotation(JobRun):
             )
             totals, summary.seconds = self.passes(job, current)
             summary.absorb(totals)
-            if self._lease_error is not None:
-                raise RotationLocked(f"lost the rotation lock during the run: {self._lease_error}")
-            if totals.failed_count:
-                summary.refused = (
-                    f"{totals.failed_count} object(s) could not be re-encrypted (e.g. {totals.failed[0]}); "
-                    f"version {previous} is kept; run again to retry them"
-                )
-            elif totals.unreadable_count:
-                summary.refused = (
-                    f"{totals.unreadable_count} object(s) are under a key no secret version holds "
-                    f"(e.g. {totals.unreadable[0]}); the previous version is kept, nothing was retired"
-                )
-            elif previous is not None and previous != current:
+            summary.refused = problems(totals, "re-encrypted", f"version {previous} is kept, nothing retired")
+            if not summary.refused and previous is not None and previous != current:
                 summary.noncurrent_under_previous = noncurrent_versions_under(
                     self.s3, self.bucket, self.prefix, previous
                 )
