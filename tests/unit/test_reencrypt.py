@@ -202,3 +202,46 @@ def test_the_engines_clients_retry_with_backoff_and_pool_a_connection_per_worker
     assert config.max_pool_connections >= 16
     with pytest.raises(ValueError, match="--workers must be 1 to 256"):
         local.LocalEngine(None, None, workers=0)  # type: ignore[arg-type]
+
+
+class FakeS3:
+    """Enough of S3 for the local engine: a listing, and copies that succeed (counted)."""
+
+    def __init__(self, count: int) -> None:
+        import datetime
+
+        self.now = datetime.datetime(2026, 12, 4, tzinfo=datetime.UTC)
+        self.items = [
+            {"Key": f"o/{i}", "Size": 1, "ETag": f'"{i}"', "LastModified": self.now} for i in range(count)
+        ]
+        self.copies: list[str] = []
+        self.lock = threading.Lock()
+
+    def get_paginator(self, name: str) -> FakeS3:
+        return self
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return [{"Contents": self.items}]
+
+    def copy_object(self, **request: object) -> dict[str, object]:
+        with self.lock:
+            self.copies.append(str(request["Key"]))
+        return {"CopyObjectResult": {"ETag": '"new"', "LastModified": self.now}, "ResponseMetadata": {}}
+
+
+def test_ctrl_c_lets_the_copies_in_flight_finish_and_says_how_to_resume():
+    class CtrlCAfterFive(Progress):
+        def advance(self, outcome: r.Outcome) -> None:
+            super().advance(outcome)
+            if self._done == 5:
+                raise KeyboardInterrupt
+
+    s3 = FakeS3(200)
+    engine = local.LocalEngine(s3, KeyCache(None, "arn"), workers=4, progress=CtrlCAfterFive(enabled=False))
+    engine.keys.key_of = lambda version: "k" * 32  # type: ignore[method-assign]
+    with pytest.raises(local.Interrupted, match="run again to resume") as stopped:
+        engine.run_pass(JOB, "")
+    assert not stopped.value.simulated_death  # a clean stop: the job releases its lock
+    # No new copies were started after Ctrl-C: at most the ones in flight (2 x workers) beyond the 5.
+    assert 5 <= len(s3.copies) <= 5 + 2 * 4, len(s3.copies)
+    assert len(set(s3.copies)) == len(s3.copies)
