@@ -16,7 +16,14 @@ from botocore.exceptions import ClientError
 ClientFactory = Callable[[str], Any]  # service name -> boto3 client
 
 _GONE_CODES = frozenset(
-    {"404", "NoSuchBucket", "NotFoundException", "ResourceNotFoundException", "NoSuchEntity"}
+    {
+        "404",
+        "NoSuchBucket",
+        "NotFoundException",
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "StateMachineDoesNotExist",
+    }
 )
 
 
@@ -28,6 +35,25 @@ def _exists(call: Callable[[], Any]) -> bool:
             return False
         raise
     return True
+
+
+def _engine_leftovers(
+    engine: Mapping[str, Any] | None, client: ClientFactory, lambdas: Any, logs: Any
+) -> list[str]:
+    """The opt-in re-encryption engine's state machine, function and log groups, when it was deployed."""
+    if not engine:
+        return []
+    found: list[str] = []
+    states = client("stepfunctions")
+    if _exists(functools.partial(states.describe_state_machine, stateMachineArn=engine["state_machine_arn"])):
+        found.append(f"state machine {engine['state_machine_arn'].rsplit(':', 1)[-1]}")
+    if _exists(functools.partial(lambdas.get_function, FunctionName=engine["function_name"])):
+        found.append(f"Lambda function {engine['function_name']}")
+    for group in engine["log_group_names"].values():
+        groups = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
+        if any(g["logGroupName"] == group for g in groups):
+            found.append(f"log group {group}")
+    return found
 
 
 def find_leftovers(outputs: Mapping[str, Any], client: ClientFactory) -> list[str]:
@@ -75,6 +101,8 @@ def find_leftovers(outputs: Mapping[str, Any], client: ClientFactory) -> list[st
         groups = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
         if any(g["logGroupName"] == group for g in groups):
             found.append(f"log group {group}")
+
+    found += _engine_leftovers(outputs.get("reencrypt_engine"), client, lambdas, logs)
 
     operator = outputs.get("operator_credentials")
     if operator:

@@ -6,7 +6,9 @@ What a new team meets on its first day, in order: an administrator applies examp
 repository's environment; GitHub's tokens are let in or refused by that trust (rehearsal_admin); the
 engineer bootstraps the state bucket, deploys with the S3 backend (state locked with a lock file),
 verifies, plans again (no changes) and meets a colleague's lock, while the GitHub workflow's session
-deploys and verifies a second region beside the first; both are destroyed, then the deployer role.
+deploys and verifies a second region beside the first, with the opt-in re-encryption engine on (the
+role's allow_reencrypt_engine policy at work, verify on both engines); both are destroyed, then the
+deployer role.
 Everything runs through the same code as `./inv state-bucket/apply/verify/destroy --env aws`: the
 engineer assuming the role through the env's `assume_role_arn` input, the workflow with the role's
 session credentials in the environment, in an account other than the emulator's default and regions
@@ -109,7 +111,12 @@ class RehearsalRun:
         # As .github/workflows/aws.yml deploys: the role's session in the environment, no role to assume.
         workflow = Rehearsal(self.cfg, github, folder)
         workflow_vars = folder / "workflow.tfvars"
-        workflow_vars.write_text(f'allowed_account_ids = ["{ACCOUNT_ID}"]\n', encoding="utf-8")
+        # The second region also deploys the opt-in re-encryption engine: the deployer role's engine
+        # policy (allow_reencrypt_engine) at work, and verify runs the rotation and the migration on both
+        # engines there. The first region is the default stack, without it.
+        workflow_vars.write_text(
+            f'allowed_account_ids = ["{ACCOUNT_ID}"]\nenable_reencrypt_engine = true\n', encoding="utf-8"
+        )
         state_env = self.env(engineer, engineer_vars, home, root=AWS_STATE_DIR)
         self.step(f"state bucket [{home}]", lambda: state_bucket_module.ensure(state_env))
         self.report["backend"] = "s3"

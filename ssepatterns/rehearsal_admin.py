@@ -112,6 +112,7 @@ def create_deployer(
         tf = Terraform(workdir, env=process_env)
         stack.init_plain(f"{DEPLOYER_EXAMPLE} example", tf, process_env)
         variables = {
+            "allow_reencrypt_engine": True,  # the second region deploys the re-encryption engine too
             "github_repository": GITHUB_REPOSITORY,
             "github_environment": GITHUB_ENVIRONMENT,
             "prefix": prefix,

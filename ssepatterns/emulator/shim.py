@@ -120,8 +120,9 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
     (`POST /2015-03-31/functions`) carries `FunctionName` in its body, so MiniStack evaluates them
     against "*": an identity policy that grants them on `arn:...:alias/<prefix>-*` or
     `arn:...:function:<prefix>-*` (least privilege, as AWS documents) is denied, and only
-    `"Resource": "*"` would pass. Likewise Step Functions DescribeMapRun names its `mapRunArn`, which
-    MiniStack does not look for (it knows stateMachineArn, executionArn, activityArn). AWS authorizes
+    `"Resource": "*"` would pass. Likewise Step Functions DescribeMapRun names its `mapRunArn`, and
+    TagResource/UntagResource/ListTagsForResource their `resourceArn`, which MiniStack does not look for
+    (it knows stateMachineArn, executionArn, activityArn). AWS authorizes
     them on the alias (and the key), the function, the map run: the resource this request names, which
     is what the wrapper supplies.
     """
@@ -146,13 +147,10 @@ def with_body_named_resources(extract: ResourceExtractor) -> ResourceExtractor:
             return found
         if not isinstance(fields, dict):
             return found
-        alias, function, map_run = (
-            fields.get("AliasName"),
-            fields.get("FunctionName"),
-            fields.get("mapRunArn"),
-        )
-        if service == "states" and isinstance(map_run, str) and map_run.startswith("arn:"):
-            return map_run
+        alias, function = fields.get("AliasName"), fields.get("FunctionName")
+        named = fields.get("mapRunArn") or fields.get("resourceArn")
+        if service == "states" and isinstance(named, str) and named.startswith("arn:"):
+            return named
         if service == "kms" and isinstance(alias, str) and alias.startswith("alias/"):
             return f"arn:{_MINISTACK_PARTITION}:kms:{region}:{account_id}:{alias}"
         creating = method == "POST" and path.rstrip("/").endswith("/functions")

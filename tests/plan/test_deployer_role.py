@@ -65,6 +65,8 @@ SCOPED_NAMES = {
     f"log-group:/aws/lambda/{PREFIX}-*",
     f"log-group:/aws/vendedlogs/states/{PREFIX}-*",  # the engine's state machine
     f"stateMachine:{PREFIX}-*",
+    f"execution:{PREFIX}-*:*",  # the engine's executions (names chosen per run)
+    f"mapRun:{PREFIX}-*/*",  # and their map runs
     f"role/{PREFIX}-*",
     f"secret:{PREFIX}*",
     f"{PREFIX}-*",  # buckets

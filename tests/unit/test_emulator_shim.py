@@ -206,6 +206,15 @@ def test_unpatched_ministack_evaluates_describe_map_run_against_star() -> None:
     assert found == "*", "MiniStack now names the map run: drop that part of shim.with_body_named_resources"
 
 
+def test_tag_requests_name_their_state_machine() -> None:
+    machine = "arn:aws:states:eu-west-1:1:stateMachine:fa-125-sse-c-reencrypt"
+    listing = ("states", "POST", "/", {}, json.dumps({"resourceArn": machine}).encode())
+    assert _unpatched_extract()(*listing, {}, "eu-west-1", "1") == "*", (
+        "MiniStack now names it: drop the patch"
+    )
+    assert shim.with_body_named_resources(_unpatched_extract())(*listing, {}, "eu-west-1", "1") == machine
+
+
 def test_describe_map_run_names_its_map_run() -> None:
     extract = shim.with_body_named_resources(_unpatched_extract())
     assert extract(*DESCRIBE_MAP_RUN, {}, "eu-west-1", "210987654321") == MAP_RUN

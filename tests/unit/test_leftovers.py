@@ -30,6 +30,14 @@ OUTPUTS = {
         },
     },
     "operator_credentials": {"user_arn": "arn:aws:iam::000000000000:user/fa-125-operator"},
+    "reencrypt_engine": {
+        "state_machine_arn": "arn:aws:states:us-east-1:000000000000:stateMachine:fa-125-sse-c-reencrypt",
+        "function_name": "fa-125-sse-c-reencrypt",
+        "log_group_names": {
+            "function": "/aws/lambda/fa-125-sse-c-reencrypt",
+            "state_machine": "/aws/vendedlogs/states/fa-125-sse-c-reencrypt",
+        },
+    },
 }
 
 
@@ -70,6 +78,10 @@ class World:
                 if FunctionName not in world.existing:
                     raise not_found("ResourceNotFoundException")
 
+            def describe_state_machine(self, stateMachineArn):
+                if stateMachineArn.rsplit(":", 1)[-1] not in world.existing:
+                    raise not_found("StateMachineDoesNotExist")
+
             def get_role(self, RoleName):
                 if RoleName not in world.existing:
                     raise not_found()
@@ -106,10 +118,26 @@ def test_a_secret_being_force_deleted_is_gone():
         ({"fa-125-function-role"}, "gone", "IAM role fa-125-function-role"),
         ({"/aws/lambda/fa-125-function1"}, "gone", "log group /aws/lambda/fa-125-function1"),
         ({"fa-125-operator"}, "gone", "IAM user fa-125-operator"),
+        ({"fa-125-sse-c-reencrypt"}, "gone", None),  # the engine's state machine and function share a name
+        (
+            {"/aws/vendedlogs/states/fa-125-sse-c-reencrypt"},
+            "gone",
+            "log group /aws/vendedlogs/states/fa-125-sse-c-reencrypt",
+        ),
     ],
 )
 def test_each_kind_of_leftover_is_named(existing, key_state, expected):
-    assert find_leftovers(OUTPUTS, World(existing, key_state).client) == [expected]
+    found = find_leftovers(OUTPUTS, World(existing, key_state).client)
+    if expected is None:  # the engine's state machine and its function, both named fa-125-sse-c-reencrypt
+        expected_both = ["state machine fa-125-sse-c-reencrypt", "Lambda function fa-125-sse-c-reencrypt"]
+        assert found == expected_both
+    else:
+        assert found == [expected]
+
+
+def test_an_engine_not_deployed_is_not_looked_for():
+    without = {k: v for k, v in OUTPUTS.items() if k != "reencrypt_engine"} | {"reencrypt_engine": None}
+    assert find_leftovers(without, World({"fa-125-sse-c-reencrypt"}).client) == []
 
 
 def test_other_errors_are_not_taken_for_gone():

@@ -27,6 +27,19 @@ data "aws_iam_policy_document" "reencrypt_engine" {
     resources = ["arn:${data.aws_partition.current.partition}:states:*:${data.aws_caller_identity.current.account_id}:stateMachine:${var.prefix}-*"]
   }
 
+  # ./inv rotate-sse-c-key / migrate-sse-c --engine stepfunctions and ./inv verify, as this role: start
+  # the engine and follow its executions and map runs.
+  statement {
+    sid     = "RunTheEngine"
+    effect  = "Allow"
+    actions = ["states:DescribeExecution", "states:DescribeMapRun", "states:ListMapRuns", "states:StartExecution"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:states:*:${data.aws_caller_identity.current.account_id}:stateMachine:${var.prefix}-*",
+      "arn:${data.aws_partition.current.partition}:states:*:${data.aws_caller_identity.current.account_id}:execution:${var.prefix}-*:*",
+      "arn:${data.aws_partition.current.partition}:states:*:${data.aws_caller_identity.current.account_id}:mapRun:${var.prefix}-*/*",
+    ]
+  }
+
   # The provider validates the definition at plan; AWS defines no resource for this action, nor for
   # the CloudWatch Logs delivery actions that Step Functions logging needs of whoever configures it.
   statement {
