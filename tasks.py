@@ -231,6 +231,8 @@ def _reencrypt_options(
         "resume": "only complete an interrupted rotation; with none in progress, do nothing",
         "allow_unreadable_noncurrent": "retire the old key although noncurrent versions (versioned bucket) "
         "are under it: they become unreadable",
+        "replace_tags": "one request per object instead of two: each object's tags are replaced by the "
+        "key-version tag (other tags are lost)",
     },
     iterable=["var_file"],
 )
@@ -247,6 +249,7 @@ def rotate_sse_c_key(
     json: str | None = None,
     multipart_threshold_mib: int = reencrypt_run.Options.multipart_threshold_mib,
     allow_unreadable_noncurrent: bool = False,
+    replace_tags: bool = False,
 ) -> None:
     """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
     options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
@@ -254,7 +257,11 @@ def rotate_sse_c_key(
     target = _env(env, region, var_file)
     with step(f"rotate the SSE-C key [{target.label}]"):
         reencrypt_run.rotate(
-            target, options, resume_only=resume, allow_unreadable_noncurrent=allow_unreadable_noncurrent
+            target,
+            options,
+            resume_only=resume,
+            allow_unreadable_noncurrent=allow_unreadable_noncurrent,
+            replace_tags=replace_tags,
         )
 
 

@@ -11,11 +11,12 @@ its batch. Two jobs:
            so a re-run skips what is already migrated. With delete_source the source is deleted only
            after the copy is verified (size and checksum).
 
-Idempotence without a read before each copy: a rotation copies with the key the object is expected
-to be under (the previous version). An object already re-encrypted refuses that key (403), and only
-then is its tag read, so an interrupted run resumes with no object copied twice and the common case
-costs one request. An object larger than the multipart threshold is copied part by part
-(UploadPartCopy), since one CopyObject stops at 5 GiB.
+Idempotence: every object's key version is its tag, so a resumed run copies nothing twice. By default
+a rotation reads each object's tags first (it keeps the other tags: two requests per object); with
+keep_tags off it copies at once with the key the object is expected to be under (the previous
+version) and reads the tag only when that key is refused (403, already re-encrypted): one request in
+the common case, and the key-version tag becomes the object's only tag. An object larger than the
+multipart threshold is copied part by part (UploadPartCopy), since one CopyObject stops at 5 GiB.
 
 Nothing here logs, returns or embeds a key: an Outcome carries names, sizes and error codes only.
 """
@@ -63,6 +64,9 @@ class Job:
     multipart_threshold: int = COPY_OBJECT_LIMIT
     part_size: int = DEFAULT_PART_SIZE
     delete_source: bool = False
+    # rotate: keep each object's other tags (its tags are read first: two requests per object). False:
+    # copy at once with the previous key (one request), and the key-version tag becomes its only tag.
+    keep_tags: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in (ROTATE, MIGRATE):
@@ -391,7 +395,9 @@ def process(s3: Client, job: Job, item: dict[str, Any], key_of: KeyOf) -> Outcom
 
 def _rotate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf) -> Outcome:
     expected = job.candidates[0] if job.candidates else None
-    if expected is not None and expected != job.target_version:
+    optimistic = not job.keep_tags and expected is not None and expected != job.target_version
+    if optimistic:
+        assert expected is not None
         guess = _Source(key, size, expected)
         try:
             # Optimistic: under the previous version, and tagged with it (the tag is replaced anyway).
@@ -416,7 +422,7 @@ def _rotate(s3: Client, job: Job, key: str, size: int, etag: str, key_of: KeyOf)
                 },
             )
         return Outcome(key, SKIPPED, detail="already under the target key", etag=etag)
-    if found.version == expected:
+    if optimistic and found.version == expected:
         # The tag says previous but the previous key was refused: not a key mismatch, a denial.
         return Outcome(key, FAILED, detail="CopyObject: AccessDenied with the key its tag names")
     return _copied(s3, job, found, etag, key_of)

@@ -39,9 +39,11 @@ from ssepatterns.sse_c import sse_c_key, sse_c_reencrypt
 class Rotation(JobRun):
     """One run of the rotation against one bucket and secret."""
 
-    def __init__(self, *args: Any, allow_unreadable_noncurrent: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, allow_unreadable_noncurrent: bool = False, keep_tags: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.allow_unreadable_noncurrent = allow_unreadable_noncurrent
+        self.allow_unreadable_noncurrent, self.keep_tags = allow_unreadable_noncurrent, keep_tags
 
     def _new_version(self) -> str:
         password = self.secrets.get_random_password(**KEY_RULES)["RandomPassword"]
@@ -73,6 +75,7 @@ class Rotation(JobRun):
                 source_bucket=self.bucket,
                 destination_bucket=self.bucket,
                 prefix=self.prefix,
+                keep_tags=self.keep_tags,
             )
             if previous is not None:
                 # Every completed rotation retires AWSPREVIOUS, so one still labelled is an interrupted
@@ -94,6 +97,7 @@ class Rotation(JobRun):
                 candidates=tuple(([previous] if previous else []) + older),
                 multipart_threshold=self.multipart_threshold,
                 part_size=self.part_size,
+                keep_tags=self.keep_tags,
             )
             totals, summary.seconds = self.passes(job, current)
             summary.absorb(totals)

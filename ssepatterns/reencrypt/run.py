@@ -124,7 +124,11 @@ def _run(env: Env, options: Options, job: type[JobRun], label: str, **arguments:
 
 
 def rotate(
-    env: Env, options: Options, resume_only: bool = False, allow_unreadable_noncurrent: bool = False
+    env: Env,
+    options: Options,
+    resume_only: bool = False,
+    allow_unreadable_noncurrent: bool = False,
+    replace_tags: bool = False,
 ) -> Summary:
     return _run(
         env,
@@ -133,6 +137,7 @@ def rotate(
         "re-encrypting",
         resume_only=resume_only,
         allow_unreadable_noncurrent=allow_unreadable_noncurrent,
+        keep_tags=not replace_tags,
     )
 
 

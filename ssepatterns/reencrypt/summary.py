@@ -31,6 +31,7 @@ class Summary:
     source_bucket: str = ""
     destination_bucket: str = ""
     prefix: str = ""
+    keep_tags: bool = True  # rotate: False with --replace-tags (the key-version tag becomes the only tag)
     objects: int = 0  # examined by the first pass
     reencrypted: int = 0  # copied, by every pass
     reencrypted_bytes: int = 0

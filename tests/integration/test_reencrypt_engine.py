@@ -299,3 +299,22 @@ def test_one_secret_read_per_key_version_and_no_key_in_progress_or_report(
     assert "30/30 objects" in texts["progress"], texts["progress"]
     for key in (old.secret_string, new.secret_string):
         assert not key_scan.holding_key(key, {n: t.encode() for n, t in texts.items()})
+
+
+def test_a_rotation_keeps_the_other_tags_unless_told_to_replace_them(emulator: RunningEmulator):
+    bucket = Bucket(emulator)
+    bucket.write("kept.txt")  # tagged with its key version and team=blue
+    bucket.rotation().run()
+    tags = {
+        t["Key"]: t["Value"]
+        for t in bucket.s3.get_object_tagging(Bucket=bucket.name, Key="kept.txt")["TagSet"]
+    }
+    assert tags == {sse_c_secret.KEY_VERSION_TAG: bucket.current().version_id, "team": "blue"}
+
+    summary = bucket.rotation(keep_tags=False).run()  # --replace-tags: one request per object
+    tags = {
+        t["Key"]: t["Value"]
+        for t in bucket.s3.get_object_tagging(Bucket=bucket.name, Key="kept.txt")["TagSet"]
+    }
+    assert summary.reencrypted == 1 and tags == {sse_c_secret.KEY_VERSION_TAG: bucket.current().version_id}
+    assert bucket.read("kept.txt", bucket.current().secret_string) == bucket.bodies["kept.txt"]

@@ -223,6 +223,9 @@ class FakeS3:
     def paginate(self, **_: object) -> list[dict[str, object]]:
         return [{"Contents": self.items}]
 
+    def get_object_tagging(self, **_: object) -> dict[str, object]:
+        return {"TagSet": [{"Key": "sse-c-key-version", "Value": "v1"}]}
+
     def copy_object(self, **request: object) -> dict[str, object]:
         with self.lock:
             self.copies.append(str(request["Key"]))
