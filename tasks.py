@@ -231,8 +231,8 @@ def _reencrypt_options(
         "resume": "only complete an interrupted rotation; with none in progress, do nothing",
         "allow_unreadable_noncurrent": "retire the old key although noncurrent versions (versioned bucket) "
         "are under it: they become unreadable",
-        "replace_tags": "one request per object instead of two: each object's tags are replaced by the "
-        "key-version tag (other tags are lost)",
+        "keep_tags": "keep each object's other tags (read first: two requests per object instead of one); "
+        "without it the key-version tag becomes each object's only tag",
     },
     iterable=["var_file"],
 )
@@ -249,7 +249,7 @@ def rotate_sse_c_key(
     json: str | None = None,
     multipart_threshold_mib: int = reencrypt_run.Options.multipart_threshold_mib,
     allow_unreadable_noncurrent: bool = False,
-    replace_tags: bool = False,
+    keep_tags: bool = False,
 ) -> None:
     """Rotate the SSE-C key: a new secret version, every object re-encrypted in place, the old one retired."""
     options = _reencrypt_options(engine, workers, prefix, json, multipart_threshold_mib, break_lock)
@@ -261,7 +261,7 @@ def rotate_sse_c_key(
             options,
             resume_only=resume,
             allow_unreadable_noncurrent=allow_unreadable_noncurrent,
-            replace_tags=replace_tags,
+            keep_tags=keep_tags,
         )
 
 

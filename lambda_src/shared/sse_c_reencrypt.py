@@ -12,10 +12,10 @@ its batch. Two jobs:
            after the copy is verified (size and checksum).
 
 Idempotence: every object's key version is its tag, so a resumed run copies nothing twice. By default
-a rotation reads each object's tags first (it keeps the other tags: two requests per object); with
-keep_tags off it copies at once with the key the object is expected to be under (the previous
-version) and reads the tag only when that key is refused (403, already re-encrypted): one request in
-the common case, and the key-version tag becomes the object's only tag. An object larger than the
+a rotation copies at once with the key the object is expected to be under (the previous version) and
+reads the tag only when that key is refused (403, already re-encrypted): one request in the common
+case, and the key-version tag becomes the object's only tag (as rotations always did). With keep_tags
+it reads each object's tags first and keeps the others: two requests per object. An object larger than the
 multipart threshold is copied part by part (UploadPartCopy), since one CopyObject stops at 5 GiB.
 
 Nothing here logs, returns or embeds a key: an Outcome carries names, sizes and error codes only.
@@ -64,9 +64,10 @@ class Job:
     multipart_threshold: int = COPY_OBJECT_LIMIT
     part_size: int = DEFAULT_PART_SIZE
     delete_source: bool = False
-    # rotate: keep each object's other tags (its tags are read first: two requests per object). False:
-    # copy at once with the previous key (one request), and the key-version tag becomes its only tag.
-    keep_tags: bool = True
+    # rotate: False (as rotations always were): copy at once with the previous key (one request), and
+    # the key-version tag becomes the object's only tag. True: read its tags first and keep the others
+    # (two requests per object).
+    keep_tags: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in (ROTATE, MIGRATE):

@@ -40,7 +40,7 @@ class Rotation(JobRun):
     """One run of the rotation against one bucket and secret."""
 
     def __init__(
-        self, *args: Any, allow_unreadable_noncurrent: bool = False, keep_tags: bool = True, **kwargs: Any
+        self, *args: Any, allow_unreadable_noncurrent: bool = False, keep_tags: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.allow_unreadable_noncurrent, self.keep_tags = allow_unreadable_noncurrent, keep_tags

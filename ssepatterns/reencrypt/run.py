@@ -128,7 +128,7 @@ def rotate(
     options: Options,
     resume_only: bool = False,
     allow_unreadable_noncurrent: bool = False,
-    replace_tags: bool = False,
+    keep_tags: bool = False,
 ) -> Summary:
     return _run(
         env,
@@ -137,7 +137,7 @@ def rotate(
         "re-encrypting",
         resume_only=resume_only,
         allow_unreadable_noncurrent=allow_unreadable_noncurrent,
-        keep_tags=not replace_tags,
+        keep_tags=keep_tags,
     )
 
 

@@ -31,7 +31,7 @@ class Summary:
     source_bucket: str = ""
     destination_bucket: str = ""
     prefix: str = ""
-    keep_tags: bool = True  # rotate: False with --replace-tags (the key-version tag becomes the only tag)
+    keep_tags: bool = False  # rotate --keep-tags: the objects' other tags were kept
     objects: int = 0  # examined by the first pass
     reencrypted: int = 0  # copied, by every pass
     reencrypted_bytes: int = 0

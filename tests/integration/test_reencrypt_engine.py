@@ -301,17 +301,19 @@ def test_one_secret_read_per_key_version_and_no_key_in_progress_or_report(
         assert not key_scan.holding_key(key, {n: t.encode() for n, t in texts.items()})
 
 
-def test_a_rotation_keeps_the_other_tags_unless_told_to_replace_them(emulator: RunningEmulator):
+def test_keep_tags_keeps_the_other_tags_and_by_default_the_version_tag_is_the_only_one(
+    emulator: RunningEmulator,
+):
     bucket = Bucket(emulator)
     bucket.write("kept.txt")  # tagged with its key version and team=blue
-    bucket.rotation().run()
+    bucket.rotation(keep_tags=True).run()  # --keep-tags
     tags = {
         t["Key"]: t["Value"]
         for t in bucket.s3.get_object_tagging(Bucket=bucket.name, Key="kept.txt")["TagSet"]
     }
     assert tags == {sse_c_secret.KEY_VERSION_TAG: bucket.current().version_id, "team": "blue"}
 
-    summary = bucket.rotation(keep_tags=False).run()  # --replace-tags: one request per object
+    summary = bucket.rotation().run()  # the default: one request per object
     tags = {
         t["Key"]: t["Value"]
         for t in bucket.s3.get_object_tagging(Bucket=bucket.name, Key="kept.txt")["TagSet"]
