@@ -129,6 +129,15 @@ class JobRun:
             **sse_c_key.sse_c_params(self.key_of(key_version)),
         }
 
+    def acquire_current(self, break_lock: bool = False) -> tuple[str, dict[str, list[str]]]:
+        """Take the job lock with the current key version; returns it and the versions read before."""
+        versions = self.versions()
+        current = next((v for v, labels in versions.items() if CURRENT in labels), None)
+        if current is None:
+            raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
+        self.acquire(current, break_lock)
+        return current, versions
+
     def acquire(self, key_version: str, break_lock: bool = False) -> None:
         try:
             # The run's first write: on AWS a fresh bucket's SSE-C setting or policy may lag behind.

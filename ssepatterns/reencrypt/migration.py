@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ssepatterns.errors import ProjectError
-from ssepatterns.reencrypt.job_run import CURRENT, PREVIOUS, JobRun
+from ssepatterns.reencrypt.job_run import PREVIOUS, JobRun
 from ssepatterns.reencrypt.passes import problems
 from ssepatterns.reencrypt.summary import Summary
 from ssepatterns.sse_c import sse_c_reencrypt
@@ -50,11 +50,7 @@ class Migration(JobRun):
 
     def run(self, break_lock: bool = False) -> Summary:
         encryption = destination_encryption(self.s3, self.destination_bucket)
-        versions = self.versions()
-        current = next((v for v, labels in versions.items() if CURRENT in labels), None)
-        if current is None:
-            raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
-        self.acquire(current, break_lock)
+        current, versions = self.acquire_current(break_lock)
         try:
             previous = [v for v, labels in self.versions().items() if PREVIOUS in labels and self.usable(v)]
             others = [v for v in versions if v != current and v not in previous and self.usable(v)]

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssepatterns.errors import ProjectError
 from ssepatterns.reencrypt.job_run import CURRENT, KEY_RULES, PREVIOUS, JobRun
 from ssepatterns.reencrypt.passes import problems
 from ssepatterns.reencrypt.summary import Summary
@@ -55,11 +54,7 @@ class Rotation(JobRun):
         return version_id
 
     def run(self, break_lock: bool = False, resume_only: bool = False) -> Summary:
-        versions = self.versions()
-        current = next((v for v, labels in versions.items() if CURRENT in labels), None)
-        if current is None:
-            raise ProjectError(f"secret {self.secret_arn} has no current version: apply the stack first")
-        self.acquire(current, break_lock)
+        current, versions = self.acquire_current(break_lock)
         try:
             versions = self.versions()  # after the lock: another run may have rotated meanwhile
             current = next(v for v, labels in versions.items() if CURRENT in labels)

@@ -14,11 +14,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from emulator_support import RunningEmulator
+from sse_c_sandbox import SseCSandbox
 
 from ssepatterns import key_scan
 from ssepatterns.reencrypt import local
 from ssepatterns.reencrypt.job_run import CURRENT, PREVIOUS
-from ssepatterns.reencrypt.keys import KeyCache
 from ssepatterns.reencrypt.local import LocalEngine
 from ssepatterns.reencrypt.migration import Migration
 from ssepatterns.reencrypt.progress import Progress
@@ -30,49 +30,10 @@ pytestmark = pytest.mark.emulator
 MIB = 1024 * 1024
 
 
-class Bucket:
-    """An SSE-C bucket and its key secret on the session's emulator (as its root user)."""
+class Bucket(SseCSandbox):
+    """The sandbox, its objects also tagged team=blue (a tag a rotation replaces unless --keep-tags)."""
 
-    def __init__(
-        self, emulator: RunningEmulator, versioned: bool = False, config: Config | None = None
-    ) -> None:
-        self.emulator = emulator
-        self.s3 = emulator.clients("s3", config=config) if config else emulator.clients("s3")
-        self.secrets = emulator.clients("secretsmanager")
-        self.name = f"engine-{uuid.uuid4().hex[:10]}"
-        self.s3.create_bucket(Bucket=self.name)
-        if versioned:
-            self.s3.put_bucket_versioning(Bucket=self.name, VersioningConfiguration={"Status": "Enabled"})
-        password = self.secrets.get_random_password(
-            PasswordLength=32, ExcludePunctuation=True, ExcludeUppercase=True
-        )
-        self.secret_arn = self.secrets.create_secret(Name=self.name, SecretString=password["RandomPassword"])[
-            "ARN"
-        ]
-        self.bodies: dict[str, bytes] = {}
-        self.keys = KeyCache(self.secrets, self.secret_arn)
-
-    def current(self) -> sse_c_secret.SseCKey:
-        return sse_c_secret.fetch_key(self.secrets, self.secret_arn)
-
-    def write(self, name: str, size: int = 64, body: bytes | None = None) -> None:
-        key = self.current()
-        body = body if body is not None else (name.encode() * (size // len(name) + 1))[:size]
-        self.s3.put_object(
-            Bucket=self.name,
-            Key=name,
-            Body=body,
-            ContentType="text/x-test",
-            Metadata={"origin": "test"},
-            Tagging=f"{sse_c_secret.version_tagging(key.version_id)}&team=blue",
-            **sse_c_key.sse_c_params(key.secret_string),
-        )
-        self.bodies[name] = body
-
-    def read(self, name: str, secret_string: str) -> bytes:
-        params = sse_c_key.sse_c_params(secret_string)
-        body: bytes = self.s3.get_object(Bucket=self.name, Key=name, **params)["Body"].read()
-        return body
+    other_tagging = "team=blue"
 
     def engine(self, workers: int = 4, **kwargs: Any) -> LocalEngine:
         return LocalEngine(self.s3, self.keys, workers=workers, **kwargs)

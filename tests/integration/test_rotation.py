@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from emulator_support import RunningEmulator
+from sse_c_sandbox import SseCSandbox
 
 from ssepatterns.reencrypt.job_run import CURRENT, LOCK_KEY, PREVIOUS, RotationLocked
 from ssepatterns.reencrypt.keys import KeyCache
@@ -25,53 +25,18 @@ pytestmark = pytest.mark.emulator
 MIB = 1024 * 1024
 
 
-class Stack:
-    """A bucket and a secret like the real ones, on the session's emulator (as its root user)."""
-
-    def __init__(self, emulator: RunningEmulator) -> None:
-        self.s3 = emulator.clients("s3")
-        self.secrets = emulator.clients("secretsmanager")
-        self.bucket = f"rotation-{uuid.uuid4().hex[:10]}"
-        self.s3.create_bucket(Bucket=self.bucket)
-        password = self.secrets.get_random_password(
-            PasswordLength=32, ExcludePunctuation=True, ExcludeUppercase=True
-        )
-        created = self.secrets.create_secret(Name=self.bucket, SecretString=password["RandomPassword"])
-        self.secret_arn = created["ARN"]
-        self.bodies: dict[str, bytes] = {}
-
-    def current(self) -> sse_c_secret.SseCKey:
-        return sse_c_secret.fetch_key(self.secrets, self.secret_arn)
-
-    def write(self, name: str, size: int = 64, tagged: bool = True) -> None:
-        key = self.current()
-        body = (name.encode() * (size // len(name) + 1))[:size]
-        extra = {"Tagging": sse_c_secret.version_tagging(key.version_id)} if tagged else {}
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=name,
-            Body=body,
-            ContentType="text/x-test",
-            Metadata={"origin": "test"},
-            **extra,
-            **sse_c_key.sse_c_params(key.secret_string),
-        )
-        self.bodies[name] = body
+class Stack(SseCSandbox):
+    """The sandbox, as the stack's SSE-C bucket: rotated, interrupted and resumed."""
 
     def engine(self, workers: int = 4, **kwargs: Any) -> LocalEngine:
         return LocalEngine(self.s3, KeyCache(self.secrets, self.secret_arn), workers=workers, **kwargs)
 
     def rotation(self, **kwargs: Any) -> Rotation:
         kwargs.setdefault("engine", self.engine())
-        return Rotation(self.s3, self.secrets, self.bucket, self.secret_arn, out=lambda _line: None, **kwargs)
+        return Rotation(self.s3, self.secrets, self.name, self.secret_arn, out=lambda _line: None, **kwargs)
 
     def labels(self) -> dict[str, list[str]]:
         return self.rotation().versions()
-
-    def read(self, name: str, secret_string: str) -> bytes:
-        return self.s3.get_object(Bucket=self.bucket, Key=name, **sse_c_key.sse_c_params(secret_string))[
-            "Body"
-        ].read()
 
     def status(self, name: str, secret_string: str) -> str:
         try:
@@ -81,10 +46,10 @@ class Stack:
         return "OK"
 
     def assert_all_under(self, key: sse_c_secret.SseCKey) -> None:
-        names = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+        names = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.name).get("Contents", [])]
         assert sorted(names) == sorted(self.bodies), "objects lost or left over (a lock?)"
         for name, body in self.bodies.items():
-            assert sse_c_secret.key_version_of(self.s3, self.bucket, name) == key.version_id, name
+            assert sse_c_secret.key_version_of(self.s3, self.name, name) == key.version_id, name
             assert self.read(name, key.secret_string) == body, name
 
 
@@ -109,7 +74,7 @@ def test_rotation_reencrypts_every_object_and_retires_the_old_key(stack: Stack):
     stack.assert_all_under(new)
     assert {stack.status(name, old.secret_string) for name in stack.bodies} == {"AccessDenied"}
     head = stack.s3.head_object(
-        Bucket=stack.bucket, Key="small/0.txt", **sse_c_key.sse_c_params(new.secret_string)
+        Bucket=stack.name, Key="small/0.txt", **sse_c_key.sse_c_params(new.secret_string)
     )
     assert (head["ContentType"], head["Metadata"]) == ("text/x-test", {"origin": "test"})
     assert not any(PREVIOUS in labels for labels in stack.labels().values()), "old version not retired"
@@ -128,7 +93,7 @@ def test_an_interrupted_parallel_rotation_is_completed_by_running_again_with_no_
         stack.rotation(clock=lambda: clock[0], engine=stack.engine(workers=8, stop_after=10)).run()
     new = stack.current()
     versions_after_crash = stack.labels()
-    tags = [sse_c_secret.key_version_of(stack.s3, stack.bucket, f"obj/{i}.txt") for i in range(total)]
+    tags = [sse_c_secret.key_version_of(stack.s3, stack.name, f"obj/{i}.txt") for i in range(total)]
     done = tags.count(new.version_id)
     assert 10 <= done < total and tags.count(old.version_id) == total - done
     assert PREVIOUS in versions_after_crash[old.version_id]
@@ -155,7 +120,7 @@ def test_with_nothing_in_progress_resume_only_does_nothing_and_says_so(stack: St
     key = stack.current()
     lines: list[str] = []
     summary = Rotation(
-        stack.s3, stack.secrets, stack.bucket, stack.secret_arn, out=lines.append, engine=stack.engine()
+        stack.s3, stack.secrets, stack.name, stack.secret_arn, out=lines.append, engine=stack.engine()
     ).run(resume_only=True)
     assert (summary.started_new_rotation, summary.reencrypted) == (False, 0)
     assert stack.current().version_id == key.version_id
@@ -186,7 +151,7 @@ def test_objects_written_during_a_rotation_are_never_lost(stack: Stack):
             super().advance(outcome)
             if "late.txt" not in stack.bodies:
                 stack.s3.put_object(
-                    Bucket=stack.bucket,
+                    Bucket=stack.name,
                     Key="late.txt",
                     Body=b"late",
                     Tagging=sse_c_secret.version_tagging(old.version_id),
@@ -218,5 +183,5 @@ def test_a_second_concurrent_run_is_refused(stack: Stack):
             stack.rotation().run()
     finally:
         holder.release()
-    assert stack.s3.list_objects_v2(Bucket=stack.bucket, Prefix=LOCK_KEY).get("KeyCount", 0) == 0
+    assert stack.s3.list_objects_v2(Bucket=stack.name, Prefix=LOCK_KEY).get("KeyCount", 0) == 0
     assert CURRENT in stack.labels()[stack.current().version_id]

@@ -16,7 +16,7 @@ from typing import Any
 from ssepatterns.hcl import HclError
 from ssepatterns.key_scan import key_like_runs, redact, redact_key_like
 
-from .matcher import ABSENT, UNKNOWN, load, mismatches, substitute
+from .matcher import UNKNOWN, load, mismatches, substitute
 from .planned import PlannedEnv
 
 SCOPES = ("all", "local", "aws")
@@ -136,16 +136,8 @@ def _section(planned: PlannedEnv, section: str, expectations: dict[str, Any]) ->
         "outputs": planned.outputs,
         "configuration": planned.configuration,
     }[section]
-    found = []
-    for address, expected in expectations.items():
-        if expected is ABSENT:
-            if address in collection:
-                found.append(f"{address}: expected absent from the plan's {section}, but it is there")
-        elif address not in collection:
-            found.append(f"{address}: not in the plan's {section}")
-        else:
-            found += mismatches(expected, collection[address], address)
-    return found
+    # Addresses are the mapping's keys: an absent one, a missing one and a wrong value read as elsewhere.
+    return [f"plan {section}: {mismatch}" for mismatch in mismatches(expectations, collection, "")]
 
 
 # --------------------------------------------------------------------------- no key in the plan

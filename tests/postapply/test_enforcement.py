@@ -35,24 +35,24 @@ def other_key_arn(target) -> str:
     return target.arn("kms", "key/00000000-0000-4000-8000-000000000000")
 
 
-def put_denied(target, s3, bucket: str, key: str, **headers) -> str:
-    """The outcome of a PutObject with these headers that the bucket policy must refuse."""
-    return denied(
+def _put(judge, target, s3, bucket: str, key: str, **headers) -> str:
+    """The outcome of a PutObject with these headers, as `judge` (observe.denied or .allowed) sees it."""
+    return judge(
         target.propagation,
         lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers),
         BUCKET_SETTINGS,
         f"s3:PutObject {bucket}",
     )
+
+
+def put_denied(target, s3, bucket: str, key: str, **headers) -> str:
+    """The outcome of a PutObject with these headers that the bucket policy must refuse."""
+    return _put(denied, target, s3, bucket, key, **headers)
 
 
 def put_allowed(target, s3, bucket: str, key: str, **headers) -> str:
     """The outcome of a PutObject with these headers that the bucket policy must let through."""
-    return allowed(
-        target.propagation,
-        lambda: s3.put_object(Bucket=bucket, Key=key, Body=BODY, **headers),
-        BUCKET_SETTINGS,
-        f"s3:PutObject {bucket}",
-    )
+    return _put(allowed, target, s3, bucket, key, **headers)
 
 
 @over_patterns(lambda pattern: pattern.algorithm is not None)

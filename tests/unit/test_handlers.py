@@ -68,6 +68,12 @@ def tagged(s3: Stubber, version: str | None) -> None:
     s3.add_response("get_object_tagging", {"TagSet": tags}, {"Bucket": BUCKET, "Key": OBJECT_KEY})
 
 
+def got_object(s3: Stubber, key: str) -> None:
+    """GetObject returns awstut! to exactly this SSE-C key."""
+    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
+    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(key)})
+
+
 def test_upload_puts_awstut_with_exact_sse_c_params_and_returns_no_key(stubbed):
     handler, s3, secrets = stubbed("upload")
     secret_found(secrets)
@@ -110,8 +116,7 @@ def test_download_reads_with_the_key_version_the_object_records(stubbed, tag, ke
     handler, s3, secrets = stubbed("download")
     tagged(s3, tag)
     secret_found(secrets, tag)
-    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
-    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(key)})
+    got_object(s3, key)
     with s3, secrets:
         assert handler.lambda_handler({}, None) == "awstut!"
 
@@ -174,8 +179,7 @@ def test_download_rereads_the_tag_when_a_rotation_moved_the_object_meanwhile(stu
     s3.add_client_error("get_object", "AccessDenied", http_status_code=403)
     tagged(s3, VERSION)
     secret_found(secrets, VERSION)
-    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
-    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    got_object(s3, KEY)
     with s3, secrets:
         assert handler.lambda_handler({}, None) == "awstut!"
 
@@ -186,8 +190,7 @@ def test_download_rereads_the_tag_when_the_old_version_was_retired_meanwhile(stu
     secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
     tagged(s3, VERSION)
     secret_found(secrets, VERSION)
-    body = StreamingBody(io.BytesIO(b"awstut!"), len(b"awstut!"))
-    s3.add_response("get_object", {"Body": body}, {"Bucket": BUCKET, "Key": OBJECT_KEY, **sse_c_params(KEY)})
+    got_object(s3, KEY)
     with s3, secrets:
         assert handler.lambda_handler({}, None) == "awstut!"
 
