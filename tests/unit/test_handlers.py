@@ -171,23 +171,23 @@ def test_handlers_never_print(stubbed, capsys):
     assert Path(LAMBDA_SRC_DIR / "download" / "index.py").read_text().count("print(") == 0
 
 
-def test_download_rereads_the_tag_when_a_rotation_moved_the_object_meanwhile(stubbed):
-    """Tag says the old version; by the time of the GET the object is under the new key."""
-    handler, s3, secrets = stubbed("download")
-    tagged(s3, OLD_VERSION)
+def _moved_by_a_rotation(s3: Stubber, secrets: Stubber) -> None:
+    """By the time of the GET the object is under the new key."""
     secret_found(secrets, OLD_VERSION)
     s3.add_client_error("get_object", "AccessDenied", http_status_code=403)
-    tagged(s3, VERSION)
-    secret_found(secrets, VERSION)
-    got_object(s3, KEY)
-    with s3, secrets:
-        assert handler.lambda_handler({}, None) == "awstut!"
 
 
-def test_download_rereads_the_tag_when_the_old_version_was_retired_meanwhile(stubbed):
+def _old_version_retired(s3: Stubber, secrets: Stubber) -> None:
+    """By the time of the key read the rotation has retired the old version."""
+    secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
+
+
+@pytest.mark.parametrize("meanwhile", [_moved_by_a_rotation, _old_version_retired], ids=["moved", "retired"])
+def test_download_rereads_the_tag_when_a_rotation_got_there_first(stubbed, meanwhile):
+    """The tag says the old version, then the rotation gets there first: read the tag again."""
     handler, s3, secrets = stubbed("download")
     tagged(s3, OLD_VERSION)
-    secrets.add_client_error("get_secret_value", "ResourceNotFoundException", http_status_code=400)
+    meanwhile(s3, secrets)
     tagged(s3, VERSION)
     secret_found(secrets, VERSION)
     got_object(s3, KEY)
