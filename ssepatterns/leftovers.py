@@ -40,7 +40,7 @@ def _exists(call: Callable[[], Any]) -> bool:
 def _engine_leftovers(
     engine: Mapping[str, Any] | None, client: ClientFactory, lambdas: Any, logs: Any
 ) -> list[str]:
-    """The opt-in re-encryption engine's state machine, function and log groups, when it was deployed."""
+    """The opt-in re-encryption engine's state machine, function, log groups and roles, when it was deployed."""
     if not engine:
         return []
     found: list[str] = []
@@ -53,6 +53,10 @@ def _engine_leftovers(
         groups = logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups", [])
         if any(g["logGroupName"] == group for g in groups):
             found.append(f"log group {group}")
+    iam = client("iam")
+    for role in engine["role_names"].values():
+        if _exists(functools.partial(iam.get_role, RoleName=role)):
+            found.append(f"IAM role {role}")
     return found
 
 

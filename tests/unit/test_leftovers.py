@@ -37,6 +37,10 @@ OUTPUTS = {
             "function": "/aws/lambda/fa-125-sse-c-reencrypt",
             "state_machine": "/aws/vendedlogs/states/fa-125-sse-c-reencrypt",
         },
+        "role_names": {
+            "function": "fa-125-reencrypt-function-role",
+            "state_machine": "fa-125-reencrypt-map-role",
+        },
     },
 }
 
@@ -124,6 +128,8 @@ def test_a_secret_being_force_deleted_is_gone():
             "gone",
             "log group /aws/vendedlogs/states/fa-125-sse-c-reencrypt",
         ),
+        ({"fa-125-reencrypt-function-role"}, "gone", "IAM role fa-125-reencrypt-function-role"),
+        ({"fa-125-reencrypt-map-role"}, "gone", "IAM role fa-125-reencrypt-map-role"),
     ],
 )
 def test_each_kind_of_leftover_is_named(existing, key_state, expected):

@@ -26,6 +26,14 @@ output "max_concurrency" {
   value       = var.max_concurrency
 }
 
+output "role_names" {
+  description = "Names of the IAM roles, by who runs as them (function, state_machine)."
+  value = {
+    function      = aws_iam_role.function.name
+    state_machine = aws_iam_role.state_machine.name
+  }
+}
+
 output "source_bucket" {
   description = "Name of the bucket the map lists."
   value       = local.source_bucket_name

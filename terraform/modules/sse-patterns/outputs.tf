@@ -54,7 +54,7 @@ output "partition" {
 }
 
 output "reencrypt_engine" {
-  description = "The distributed re-encryption engine (enable_reencrypt_engine): its state machine, function, source bucket, destination buckets and MaxConcurrency; null when it is not deployed."
+  description = "The distributed re-encryption engine (enable_reencrypt_engine): its state machine, function, roles, log groups, source bucket, destination buckets and MaxConcurrency; null when it is not deployed."
   value = var.enable_reencrypt_engine ? {
     state_machine_arn   = module.reencrypt_engine[0].state_machine_arn
     function_name       = module.reencrypt_engine[0].function_name
@@ -63,6 +63,7 @@ output "reencrypt_engine" {
     max_concurrency     = module.reencrypt_engine[0].max_concurrency
     allow_delete_source = var.reencrypt_allow_delete_source
     log_group_names     = module.reencrypt_engine[0].log_group_names
+    role_names          = module.reencrypt_engine[0].role_names
   } : null
 }
 
