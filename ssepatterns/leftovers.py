@@ -40,7 +40,7 @@ def _exists(call: Callable[[], Any]) -> bool:
 def _engine_leftovers(
     engine: Mapping[str, Any] | None, client: ClientFactory, lambdas: Any, logs: Any
 ) -> list[str]:
-    """The opt-in re-encryption engine's state machine, function, log groups and roles, when it was deployed."""
+    """The opt-in re-encryption engine's state machine, function, log groups and roles, if deployed."""
     if not engine:
         return []
     found: list[str] = []
