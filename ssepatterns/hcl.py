@@ -9,6 +9,8 @@ python-hcl2's own serialisation is not used for either: it rewrites expressions 
 
     parse(text, name)   the top-level blocks of HCL text (`name` goes into error messages)
     read(path)          the same for a file
+    values(text, name)  python-hcl2's dictionary of HCL text (a .tfvars file, the pattern registry):
+                        literal values as Python, any other expression as its text in `${...}`
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import hcl2
 from hcl2.utils import SerializationOptions, process_escape_sequences
@@ -43,6 +46,8 @@ _TERMINALS = {
 _HEREDOCS = ("HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM")
 _OPENING = ("(", "[", "{")
 _CLOSING = (")", "]", "}")
+# Values as python-hcl2 serialises them: a literal string without its quotes, other expressions in ${...}.
+_VALUES = SerializationOptions(with_comments=False, strip_string_quotes=True)
 # A heredoc's value as python-hcl2 gives it in source form: one quoted string, escaped consistently.
 _HEREDOC_AS_STRING = SerializationOptions(preserve_heredocs=False, with_comments=False)
 
@@ -133,6 +138,15 @@ def parse(text: str, name: str = "<hcl>") -> list[Block]:
     assert isinstance(body, Tree)
     _, blocks = _body(body, text, name)
     return blocks
+
+
+def values(text: str, name: str = "<hcl>") -> dict[str, Any]:
+    """HCL text as python-hcl2's dictionary: attributes by name, blocks as lists under their type."""
+    try:
+        result: dict[str, Any] = hcl2.loads(text.removeprefix("\ufeff"), serialization_options=_VALUES)
+    except LarkError as error:
+        raise HclError(f"{name}:{_describe(error)}") from None
+    return result
 
 
 # --- the tree ------------------------------------------------------------------------------------

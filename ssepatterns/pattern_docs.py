@@ -7,15 +7,11 @@ encrypted-bucket module builds the guards from them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from lark.exceptions import LarkError
-
-from ssepatterns import tables
+from ssepatterns import hcl, tables
 from ssepatterns.errors import ProjectError
 from ssepatterns.paths import REPO_ROOT, TERRAFORM_DIR
 
@@ -41,10 +37,9 @@ class Entry:
 def registry(path: Path = REGISTRY_FILE) -> list[Entry]:
     """The registry's entries in the order written (the README's order)."""
     try:
-        with path.open(encoding="utf-8") as source:
-            document = hcl2.load(source)
-    except (OSError, LarkError) as error:
-        raise ProjectError(f"cannot read the pattern registry in {path}: {error}") from error
+        document = hcl.values(path.read_text(encoding="utf-8"), str(path))
+    except OSError as error:
+        raise ProjectError(f"cannot read the pattern registry in {path}: {error.strerror}") from None
     tables = [block["patterns"] for block in document.get("locals", []) if "patterns" in block]
     if len(tables) != 1 or not isinstance(tables[0], dict):
         raise ProjectError(f"{path}: expected one `patterns = {{...}}` in a locals block")
@@ -59,12 +54,10 @@ def registry(path: Path = REGISTRY_FILE) -> list[Entry]:
 
 
 def _literal(value: Any, where: str) -> Any:
-    """A registry value as Python: python-hcl2 keeps a string's quotes; anything but a literal is refused
-    (the registry must be readable without Terraform)."""
-    if isinstance(value, str):
-        if not (value.startswith('"') and value.endswith('"')) or "${" in value:
-            raise ProjectError(f"{where}: must be a literal (got {value})")
-        return json.loads(value)
+    """A registry value as Python; anything but a literal (python-hcl2 gives it as `${...}`) is refused:
+    the registry must be readable without Terraform."""
+    if isinstance(value, str) and "${" in value:
+        raise ProjectError(f"{where}: must be a literal (got {value})")
     return value
 
 

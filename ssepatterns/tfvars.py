@@ -14,9 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import hcl2
-from lark.exceptions import LarkError
-
+from ssepatterns import hcl
 from ssepatterns.errors import ProjectError
 
 ENV_PREFIX = "TF_VAR_"
@@ -37,15 +35,16 @@ def read_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ProjectError(f"cannot read variable file {path}: {error.strerror}") from None
-    try:
-        if path.name.endswith(".json"):
+    if path.name.endswith(".json"):
+        try:
             values = json.loads(text)
-        else:
-            options = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
-            values = hcl2.loads(text, serialization_options=options)
-    except (ValueError, LarkError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ProjectError(f"variable file {path} is not valid: {first_line}") from None
+        except ValueError as error:
+            raise ProjectError(f"variable file {path} is not valid JSON: {error}") from None
+    else:
+        try:
+            values = hcl.values(text, str(path))
+        except hcl.HclError as error:
+            raise ProjectError(f"variable file {error}") from None
     if not isinstance(values, dict):
         raise ProjectError(f"variable file {path} must assign variables (name = value)")
     return values
@@ -74,8 +73,7 @@ def _env_value(raw: str) -> Any:
     """A TF_VAR_ value: a list or map is written in HCL (["a", "b"]), anything else is the string."""
     if raw.lstrip().startswith(("[", "{")):
         try:
-            options = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
-            return hcl2.loads(f"v = {raw}", serialization_options=options)["v"]
-        except (LarkError, KeyError):
+            return hcl.values(f"v = {raw}")["v"]
+        except (hcl.HclError, KeyError):
             return raw
     return raw

@@ -32,7 +32,7 @@ def test_tfvars_precedence_is_terraforms(tmp_path: Path) -> None:
 def test_tfvars_bad_file_is_one_clear_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.tfvars"
     bad.write_text("profile = = 3\n")
-    with pytest.raises(ProjectError, match=r"variable file .*bad.tfvars is not valid: ") as caught:
+    with pytest.raises(ProjectError, match=r"variable file .*bad\.tfvars:1:11: unexpected '='$") as caught:
         tfvars.values(tmp_path, [bad], {})
     assert "\n" not in str(caught.value)
     with pytest.raises(ProjectError, match="variable file .*missing.tfvars not found"):

@@ -59,8 +59,9 @@ def test_each_row_follows_from_its_entry(tmp_path: Path) -> None:
     )
 
 
-def test_a_registry_value_must_be_a_literal(tmp_path: Path) -> None:
-    path = _registry(tmp_path, REGISTRY.replace('suffix = "plain"', 'suffix = "${local.other}"'))
+@pytest.mark.parametrize("expression", ['"${local.other}"', "local.other"], ids=["template", "reference"])
+def test_a_registry_value_must_be_a_literal(tmp_path: Path, expression: str) -> None:
+    path = _registry(tmp_path, REGISTRY.replace('suffix = "plain"', f"suffix = {expression}"))
     with pytest.raises(ProjectError, match=r"local.patterns.plain.suffix: must be a literal"):
         pattern_docs.registry(path)
 
