@@ -241,3 +241,174 @@ def test_a_scan_that_did_not_really_run_is_an_error(
     fake.will(report, exit_code=exit_code)
     with pytest.raises(ProjectError, match=error):
         run_scan(tmp_path / "checkov.xml")
+
+
+# --------------------------------------------------------------------------- a plan, with a fake checkov
+
+BUCKET = 'module.sse_patterns.module.bucket["{}"].aws_s3_bucket.this'
+LOG_GROUP = 'module.sse_patterns.module.sse_c_functions.aws_cloudwatch_log_group.function["upload"]'
+
+
+def _plan(*buckets: str) -> dict[str, Any]:
+    """A `terraform show -json` plan of the local env, cut to what the scan reads: the buckets given and
+    one log group, in their modules, and the module calls from the env to them."""
+    bucket_module = {
+        "address": "module.sse_patterns.module.bucket",
+        "resources": [
+            {"address": BUCKET.format(key), "mode": "managed", "type": "aws_s3_bucket", "name": "this"}
+            for key in buckets
+        ],
+    }
+    functions = {
+        "address": "module.sse_patterns.module.sse_c_functions",
+        "resources": [
+            {"address": LOG_GROUP, "mode": "managed", "type": "aws_cloudwatch_log_group", "name": "function"}
+        ],
+    }
+    sse_patterns = {"address": "module.sse_patterns", "child_modules": [bucket_module, functions]}
+    calls = {
+        "bucket": {"source": "../encrypted-bucket", "module": {}},
+        "sse_c_functions": {"source": "../sse-c-lambdas", "module": {}},
+    }
+    return {
+        "planned_values": {"root_module": {"child_modules": [sse_patterns]}},
+        "configuration": {
+            "root_module": {
+                "module_calls": {
+                    "sse_patterns": {
+                        "source": "../../modules/sse-patterns",
+                        "module": {"module_calls": calls},
+                    }
+                }
+            }
+        },
+    }
+
+
+def _plan_record(plan_json: Path, check_id: str, resource: str, file: str, result: str) -> dict[str, Any]:
+    """A record of a JSON report of a plan scan with enrichment, as checkov 3.3.30 writes it: file_path
+    relative to the enrichment root, file_abs_path the plan."""
+    return {
+        "check_id": check_id,
+        "check_name": "a check",
+        "check_result": {"result": result, "evaluated_keys": []},
+        "file_path": file,
+        "file_abs_path": str(plan_json),
+        "file_line_range": [18, 28],
+        "resource": resource,
+    }
+
+
+def _plan_report(
+    passed: list[dict[str, Any]], failed: list[dict[str, Any]], skipped: list[dict[str, Any]]
+) -> str:
+    summary = {
+        "passed": len(passed),
+        "failed": len(failed),
+        "skipped": len(skipped),
+        "parsing_errors": 0,
+        "resource_count": 3,
+        "checkov_version": "3.3.30",
+    }
+    results = {"passed_checks": passed, "failed_checks": failed, "skipped_checks": skipped}
+    return json.dumps({"check_type": "terraform_plan", "results": results, "summary": summary})
+
+
+@pytest.fixture
+def plan_json(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_plan("sse_s3", "sse_c")))
+    return path
+
+
+def _clean_records(plan_json: Path) -> list[dict[str, Any]]:
+    bucket_file, lambdas_file = (
+        "terraform/modules/encrypted-bucket/main.tf",
+        "terraform/modules/sse-c-lambdas/main.tf",
+    )
+    return [
+        _plan_record(plan_json, "CKV_AWS_21", BUCKET.format("sse_s3"), bucket_file, "PASSED"),
+        _plan_record(plan_json, "CKV_AWS_21", BUCKET.format("sse_c"), bucket_file, "PASSED"),
+        _plan_record(plan_json, "CKV_AWS_338", LOG_GROUP, lambdas_file, "PASSED"),
+    ]
+
+
+def test_a_plan_scan_checks_the_plan_with_the_configurations_skips(
+    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
+) -> None:
+    fake.will(_plan_report(passed=_clean_records(plan_json), failed=[], skipped=[]))
+
+    result = scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
+
+    assert result == ScanResult(passed=3, failed=0, skipped=0)
+    argv = fake.call["argv"]
+    assert argv[argv.index("--file") + 1] == str(plan_json)
+    assert argv[argv.index("--framework") + 1] == "terraform_plan"
+    assert argv[argv.index("--repo-root-for-plan-enrichment") + 1] == str(terraform_dir.parent)
+    assert not {"--skip-check", "--config-file", "--soft-fail"} & set(argv)
+
+
+def test_a_plan_scan_names_each_failed_instance_where_it_is_written(
+    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
+) -> None:
+    records = _clean_records(plan_json)
+    failed = {**records[1], "check_result": {"result": "FAILED"}}
+    fake.will(_plan_report(passed=[records[0], records[2]], failed=[failed], skipped=[]), exit_code=1)
+
+    with pytest.raises(ScanFailed) as caught:
+        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"  failed: CKV_AWS_21 {BUCKET.format('sse_c')} (terraform/modules/encrypted-bucket/main.tf:18-28)"
+    ]
+
+
+def test_a_plan_scan_fails_on_an_instance_checkov_left_out(
+    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
+) -> None:
+    """It checked one bucket: the other, of the same type, was not evaluated (as a module call's for_each
+    checkov could not expand would be), which is no pass."""
+    records = _clean_records(plan_json)
+    fake.will(_plan_report(passed=[records[0], records[2]], failed=[], skipped=[]))
+
+    with pytest.raises(ScanFailed) as caught:
+        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"  not checked: {BUCKET.format('sse_c')} (checkov checked other aws_s3_bucket resources)"
+    ]
+
+
+def test_a_plan_scan_fails_on_a_resource_read_from_another_modules_file(
+    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
+) -> None:
+    """Two modules with an aws_cloudwatch_log_group.function: checkov took the skips of the wrong one."""
+    records = _clean_records(plan_json)
+    borrowed = {**records[2], "file_path": "terraform/modules/sse-c-reencrypt/main.tf"}
+    fake.will(_plan_report(passed=records[:2], failed=[], skipped=[borrowed]))
+
+    with pytest.raises(ScanFailed) as caught:
+        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
+
+    assert str(caught.value).splitlines()[1:] == [
+        f"  read from another module's file: {LOG_GROUP} is in terraform/modules/sse-c-lambdas, "
+        "checkov took terraform/modules/sse-c-reencrypt/main.tf (rename one)"
+    ]
+
+
+def test_a_plan_scan_fails_on_a_skip_without_reason(
+    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
+) -> None:
+    records = _clean_records(plan_json)
+    reasonless = {
+        **records[2],
+        "check_result": {"result": "SKIPPED", "suppress_comment": "No comment provided"},
+    }
+    fake.will(_plan_report(passed=records[:2], failed=[], skipped=[reasonless]))
+
+    with pytest.raises(ScanFailed) as caught:
+        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
+
+    assert str(caught.value).splitlines()[1:] == [
+        "  skipped without a reason: CKV_AWS_338 in terraform/modules/sse-c-lambdas/main.tf"
+    ]

@@ -80,13 +80,13 @@ locals {
 
 # --- the function ------------------------------------------------------------------------------
 
-resource "aws_iam_role" "function" {
+resource "aws_iam_role" "reencrypt_function" {
   name               = var.function_role_name
-  assume_role_policy = data.aws_iam_policy_document.assume_by_lambda.json
+  assume_role_policy = data.aws_iam_policy_document.assume_by_reencrypt_function.json
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "assume_by_lambda" {
+data "aws_iam_policy_document" "assume_by_reencrypt_function" {
   statement {
     sid     = "AssumedByLambda"
     effect  = "Allow"
@@ -99,14 +99,14 @@ data "aws_iam_policy_document" "assume_by_lambda" {
   }
 }
 
-resource "aws_iam_role_policy" "function" {
+resource "aws_iam_role_policy" "reencrypt_function" {
   name   = "sse-c-reencrypt"
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
+  role   = aws_iam_role.reencrypt_function.id
+  policy = data.aws_iam_policy_document.reencrypt_function.json
 }
 
 # Exactly what sse_c_reencrypt.process does with the items it is given: no listing (the Map lists).
-data "aws_iam_policy_document" "function" {
+data "aws_iam_policy_document" "reencrypt_function" {
   statement {
     sid       = "ReadTheSseCKeyVersions"
     effect    = "Allow"
@@ -157,12 +157,12 @@ data "aws_iam_policy_document" "function" {
     sid       = "WriteItsOwnLogs"
     effect    = "Allow"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.reencrypt_function.arn}:*"]
   }
 }
 
 # Created before the function so that Lambda does not create it without a retention period.
-resource "aws_cloudwatch_log_group" "function" {
+resource "aws_cloudwatch_log_group" "reencrypt_function" {
   #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest anyway, the handler never logs key material, and the project's CMK is for S3 only
   #checkov:skip=CKV_AWS_338:retention (log_retention_in_days, 14 by default) as the project's other log groups: a year of logs only adds cost
   name              = "/aws/lambda/${var.function_name}"
@@ -178,7 +178,7 @@ resource "aws_lambda_function" "reencrypt" {
   #checkov:skip=CKV_AWS_173:no secret in the environment (the secret's ARN only): the keys are read from Secrets Manager at run time
   #checkov:skip=CKV_AWS_50:X-Ray would add xray:PutTraceSegments to a role kept to exactly what the handler does; out of scope here
   function_name    = var.function_name
-  role             = aws_iam_role.function.arn
+  role             = aws_iam_role.reencrypt_function.arn
   handler          = "index.lambda_handler"
   runtime          = var.runtime
   architectures    = [var.architecture]
@@ -194,7 +194,7 @@ resource "aws_lambda_function" "reencrypt" {
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+  depends_on = [aws_cloudwatch_log_group.reencrypt_function, aws_iam_role_policy.reencrypt_function]
 }
 
 # --- the state machine -------------------------------------------------------------------------

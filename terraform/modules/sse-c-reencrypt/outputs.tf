@@ -5,18 +5,18 @@ output "function_name" {
 
 output "function_policy_json" {
   description = "The function role's inline policy."
-  value       = data.aws_iam_policy_document.function.json
+  value       = data.aws_iam_policy_document.reencrypt_function.json
 }
 
 output "function_role_arn" {
   description = "ARN of the role the function runs as."
-  value       = aws_iam_role.function.arn
+  value       = aws_iam_role.reencrypt_function.arn
 }
 
 output "log_group_names" {
   description = "CloudWatch log groups, by what logs to them (function, state_machine)."
   value = {
-    function      = aws_cloudwatch_log_group.function.name
+    function      = aws_cloudwatch_log_group.reencrypt_function.name
     state_machine = aws_cloudwatch_log_group.state_machine.name
   }
 }
@@ -29,7 +29,7 @@ output "max_concurrency" {
 output "role_names" {
   description = "Names of the IAM roles, by who runs as them (function, state_machine)."
   value = {
-    function      = aws_iam_role.function.name
+    function      = aws_iam_role.reencrypt_function.name
     state_machine = aws_iam_role.state_machine.name
   }
 }
