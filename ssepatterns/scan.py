@@ -103,24 +103,11 @@ def run_scan(junit_path: Path) -> ScanResult:
     Raises ProjectError when checkov is missing or cannot do its job, and ScanFailed (a ProjectError)
     naming every failed check, and every inline skip without a reason, when there are any.
     """
-    checkov = _ready_checkov()
     if "," in str(junit_path):
         raise ProjectError(f"the JUnit path must not contain a comma (checkov splits on it): {junit_path}")
     junit_path.parent.mkdir(parents=True, exist_ok=True)
-
-    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
-        json_path = Path(tmp) / "report.json"
-        command = [
-            str(checkov),
-            "--directory", str(TERRAFORM_DIR),
-            "--framework", "terraform",
-            "--download-external-modules", "false",
-            "--skip-download",
-            "--compact", "--quiet",
-            "--output", "cli", "--output", "json", "--output", "junitxml",
-            "--output-file-path", f"console,{json_path},{junit_path}",
-        ]  # fmt: skip
-        report = _run(command, json_path)
+    arguments = ["--directory", str(TERRAFORM_DIR), "--framework", "terraform", "--quiet"]
+    report = _run(arguments, junit_path=junit_path)
     (scanned,) = _reports(report, "terraform", str(TERRAFORM_DIR))
     result = _read_report(scanned, str(TERRAFORM_DIR))
 
@@ -144,21 +131,8 @@ def scan_plan(plan_json: Path, root_module: Path) -> ScanResult:
     (it finds a resource's source, and so its inline skips, by type and name alone).
     """
     root = os.path.relpath(root_module, REPO_ROOT)
-    checkov = _ready_checkov()
-    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
-        json_path = Path(tmp) / "report.json"
-        command = [
-            str(checkov),
-            "--file", str(plan_json),
-            "--framework", "terraform_plan",
-            "--repo-root-for-plan-enrichment", str(REPO_ROOT),
-            "--download-external-modules", "false",
-            "--skip-download",
-            "--compact",
-            "--output", "cli", "--output", "json",
-            "--output-file-path", f"console,{json_path}",
-        ]  # fmt: skip
-        report = _run(command, json_path, quiet=True)
+    arguments = ["--file", str(plan_json), "--framework", "terraform_plan"]
+    report = _run([*arguments, "--repo-root-for-plan-enrichment", str(REPO_ROOT)], quiet=True)
     (scanned,) = _reports(report, "terraform_plan", str(plan_json))
     result = _read_report(scanned, str(plan_json))
     records = scanned["results"]
@@ -244,16 +218,26 @@ def _ready_checkov() -> Path:
     return checkov
 
 
-def _run(command: list[str], json_path: Path, quiet: bool = False) -> Any:
-    """checkov's JSON report; its output goes to the terminal, or, quiet, into the error if it crashed."""
-    completed = subprocess.run(
-        command, cwd=REPO_ROOT, env=_checkov_env(), check=False, capture_output=quiet, text=True
-    )
-    # checkov exits 1 when a check failed, 2 when it crashed (its own output explains why).
-    if completed.returncode not in (0, 1) or not json_path.exists():
-        said = f":\n{completed.stdout}{completed.stderr}" if quiet else ": see its output"
-        raise ProjectError(f"checkov failed to run (exit code {completed.returncode}){said}")
-    return json.loads(json_path.read_text())
+def _run(arguments: list[str], junit_path: Path | None = None, quiet: bool = False) -> Any:
+    """checkov offline with `arguments` (what to scan), its JSON report; its compact list of failures
+    goes to the terminal or, quiet, into the error if it crashed; JUnit XML to junit_path if given."""
+    checkov = _ready_checkov()
+    with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
+        json_path = Path(tmp) / "report.json"
+        outputs = {"cli": "console", "json": str(json_path)}
+        if junit_path is not None:
+            outputs["junitxml"] = str(junit_path)
+        offline = ["--download-external-modules", "false", "--skip-download"]
+        written = [*(arg for output in outputs for arg in ("--output", output)), "--output-file-path"]
+        command = [str(checkov), *arguments, *offline, "--compact", *written, ",".join(outputs.values())]
+        completed = subprocess.run(
+            command, cwd=REPO_ROOT, env=_checkov_env(), check=False, capture_output=quiet, text=True
+        )
+        # checkov exits 1 when a check failed, 2 when it crashed (its own output explains why).
+        if completed.returncode not in (0, 1) or not json_path.exists():
+            said = f":\n{completed.stdout}{completed.stderr}" if quiet else ": see its output"
+            raise ProjectError(f"checkov failed to run (exit code {completed.returncode}){said}")
+        return json.loads(json_path.read_text())
 
 
 def _refuse_config_files() -> None:

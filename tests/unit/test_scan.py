@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -348,67 +349,62 @@ def test_a_plan_scan_checks_the_plan_with_the_configurations_skips(
     assert not {"--skip-check", "--config-file", "--soft-fail"} & set(argv)
 
 
-def test_a_plan_scan_names_each_failed_instance_where_it_is_written(
-    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
-) -> None:
-    records = _clean_records(plan_json)
-    failed = {**records[1], "check_result": {"result": "FAILED"}}
-    fake.will(_plan_report(passed=[records[0], records[2]], failed=[failed], skipped=[]), exit_code=1)
-
-    with pytest.raises(ScanFailed) as caught:
-        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
-
-    assert str(caught.value).splitlines()[1:] == [
-        f"  failed: CKV_AWS_21 {BUCKET.format('sse_c')} (terraform/modules/encrypted-bucket/main.tf:18-28)"
-    ]
-
-
-def test_a_plan_scan_fails_on_an_instance_checkov_left_out(
-    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
-) -> None:
-    """It checked one bucket: the other, of the same type, was not evaluated (as a module call's for_each
-    checkov could not expand would be), which is no pass."""
-    records = _clean_records(plan_json)
-    fake.will(_plan_report(passed=[records[0], records[2]], failed=[], skipped=[]))
-
-    with pytest.raises(ScanFailed) as caught:
-        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
-
-    assert str(caught.value).splitlines()[1:] == [
-        f"  not checked: {BUCKET.format('sse_c')} (checkov checked other aws_s3_bucket resources)"
-    ]
-
-
-def test_a_plan_scan_fails_on_a_resource_read_from_another_modules_file(
-    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
-) -> None:
-    """Two modules with an aws_cloudwatch_log_group.function: checkov took the skips of the wrong one."""
-    records = _clean_records(plan_json)
-    borrowed = {**records[2], "file_path": "terraform/modules/sse-c-reencrypt/main.tf"}
-    fake.will(_plan_report(passed=records[:2], failed=[], skipped=[borrowed]))
-
-    with pytest.raises(ScanFailed) as caught:
-        scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
-
-    assert str(caught.value).splitlines()[1:] == [
-        f"  read from another module's file: {LOG_GROUP} is in terraform/modules/sse-c-lambdas, "
-        "checkov took terraform/modules/sse-c-reencrypt/main.tf (rename one)"
-    ]
-
-
-def test_a_plan_scan_fails_on_a_skip_without_reason(
-    fake: FakeCheckov, terraform_dir: Path, plan_json: Path
-) -> None:
-    records = _clean_records(plan_json)
-    reasonless = {
-        **records[2],
-        "check_result": {"result": "SKIPPED", "suppress_comment": "No comment provided"},
+def _failed(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The second bucket fails a check."""
+    return {
+        "passed": [records[0], records[2]],
+        "failed": [{**records[1], "check_result": {"result": "FAILED"}}],
     }
-    fake.will(_plan_report(passed=records[:2], failed=[], skipped=[reasonless]))
+
+
+def _left_out(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """One bucket checked; the other, of the same type, not evaluated (as the instances of a module call
+    whose for_each checkov cannot expand are not), which is no pass."""
+    return {"passed": [records[0], records[2]]}
+
+
+def _borrowed(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Two modules with an aws_cloudwatch_log_group.function: checkov took the skips of the wrong one."""
+    return {
+        "passed": records[:2],
+        "skipped": [{**records[2], "file_path": "terraform/modules/sse-c-reencrypt/main.tf"}],
+    }
+
+
+def _reasonless(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    check_result = {"result": "SKIPPED", "suppress_comment": "No comment provided"}
+    return {"passed": records[:2], "skipped": [{**records[2], "check_result": check_result}]}
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "problem"),
+    [
+        (
+            _failed,
+            f"failed: CKV_AWS_21 {BUCKET.format('sse_c')} (terraform/modules/encrypted-bucket/main.tf:18-28)",
+        ),
+        (_left_out, f"not checked: {BUCKET.format('sse_c')} (checkov checked other aws_s3_bucket resources)"),
+        (
+            _borrowed,
+            f"read from another module's file: {LOG_GROUP} is in terraform/modules/sse-c-lambdas, "
+            "checkov took terraform/modules/sse-c-reencrypt/main.tf (rename one)",
+        ),
+        (_reasonless, "skipped without a reason: CKV_AWS_338 in terraform/modules/sse-c-lambdas/main.tf"),
+    ],
+    ids=["failed", "left-out", "borrowed-skips", "reasonless-skip"],
+)
+def test_a_plan_scan_fails_naming_the_problem(
+    fake: FakeCheckov,
+    terraform_dir: Path,
+    plan_json: Path,
+    outcomes: Callable[[list[dict[str, Any]]], dict[str, list[dict[str, Any]]]],
+    problem: str,
+) -> None:
+    records = outcomes(_clean_records(plan_json))
+    report = _plan_report(records.get("passed", []), records.get("failed", []), records.get("skipped", []))
+    fake.will(report, exit_code=1 if records.get("failed") else 0)
 
     with pytest.raises(ScanFailed) as caught:
         scan.scan_plan(plan_json, terraform_dir / "envs" / "local")
 
-    assert str(caught.value).splitlines()[1:] == [
-        "  skipped without a reason: CKV_AWS_338 in terraform/modules/sse-c-lambdas/main.tf"
-    ]
+    assert str(caught.value).splitlines()[1:] == [f"  {problem}"]
