@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import yaml
 
-from ssepatterns.paths import REPO_ROOT
+from ssepatterns.paths import EXAMPLES_DIR, REPO_ROOT, TERRAFORM_DIR
+from ssepatterns.scan import ScanResult, scan_plan
 
 from .cases import apply_mutations, invalid_inputs, mutations
 from .checks import plan_summary
@@ -24,6 +26,8 @@ SAVE_OPTION = "--save-inventory"
 SAVED_DIR = REPO_ROOT / "build" / "plan-inventory"
 SAVE_COMMAND = f"./inv test-plan --args='-k inventory {SAVE_OPTION}'"
 SETUP_SECONDS = pytest.StashKey[float]()
+SCANS = pytest.StashKey[dict[str, str]]()  # each plan's checkov summary, or why there is none
+SCANS_AT_ONCE = 2  # checkov keeps one core busy for ~3 s a plan
 # The opt-in re-encryption engine switched on, with a MaxConcurrency no default has.
 ENGINE_ON = {"enable_reencrypt_engine": "true", "reencrypt_max_concurrency": "7"}
 
@@ -128,3 +132,52 @@ def mutant(plan_jobs: PlanJobs) -> PlannedEnv:
 @pytest.fixture(scope="session")
 def planned_example(plan_jobs: PlanJobs) -> PlannedExamples:
     return PlannedExamples(plan_jobs)
+
+
+@pytest.fixture(scope="session")
+def plan_scans(
+    planned: PlannedEnvs,
+    planned_engine: PlannedEngineEnvs,
+    planned_example: PlannedExamples,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[dict[str, Future[ScanResult]]]:
+    """checkov over every plan (ssepatterns.scan.scan_plan), by name: each env as deployed by default
+    (`local`, `aws`) and with the engine on (`local-engine`, `aws-engine`), each example
+    (`example-<name>`). All started at once, each when its plan is there; a failed plan fails its scan
+    only."""
+    plans: dict[str, tuple[Callable[[], PlannedEnv], Path]] = {
+        **{env: (functools.partial(planned.__getitem__, env), TERRAFORM_DIR / "envs" / env) for env in ENVS},
+        **{
+            f"{env}-engine": (
+                functools.partial(planned_engine.__getitem__, env),
+                TERRAFORM_DIR / "envs" / env,
+            )
+            for env in ENVS
+        },
+        **{
+            f"example-{name}": (functools.partial(planned_example.__getitem__, name), EXAMPLES_DIR / name)
+            for name in EXAMPLES
+        },
+    }
+    summaries: dict[str, str] = request.config.stash.setdefault(SCANS, {})
+    with ThreadPoolExecutor(max_workers=SCANS_AT_ONCE, thread_name_prefix="checkov") as pool:
+        scans = {}
+        for key, (plan_of, root_module) in plans.items():
+            scans[key] = pool.submit(_scan, plan_of, root_module, tmp_path_factory.mktemp(f"checkov-{key}"))
+            scans[key].add_done_callback(functools.partial(_note_summary, summaries, key))
+        yield scans
+
+
+def _scan(plan_of: Callable[[], PlannedEnv], root_module: Path, tmp_path: Path) -> ScanResult:
+    plan_json = tmp_path / "plan.json"
+    plan_json.write_text(plan_of().plan_json, encoding="utf-8")
+    return scan_plan(plan_json, root_module)
+
+
+def _note_summary(summaries: dict[str, str], key: str, scan: Future[ScanResult]) -> None:
+    error = None if scan.cancelled() else scan.exception()
+    if scan.cancelled() or error is not None:
+        summaries[key] = "not scanned" if scan.cancelled() else f"failed ({type(error).__name__})"
+    else:
+        summaries[key] = scan.result().summary.removeprefix("checkov: ")

@@ -1,5 +1,5 @@
 """The plan suite's terminal summary (a pytest plugin, see conftest.py): how many terraform commands the
-session ran, and when each ran, from the moment the first one started."""
+session ran, and when each ran, from the moment the first one started; checkov's counts for each plan."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from collections import Counter
 
 import pytest
 
-from .fixtures import COMMANDS, SETUP_SECONDS
+from .fixtures import COMMANDS, SCANS, SETUP_SECONDS
 from .workspace import ENVS
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    scans = config.stash.get(SCANS, None)
+    if scans:
+        terminalreporter.write_sep("-", "checkov over the plans")
+        for key, summary in sorted(scans.items()):
+            terminalreporter.write_line(f"  {key:<22} {summary}")
     commands = config.stash.get(COMMANDS, None)
     if not commands:
         return
