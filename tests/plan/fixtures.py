@@ -28,6 +28,9 @@ SAVE_COMMAND = f"./inv test-plan --args='-k inventory {SAVE_OPTION}'"
 SETUP_SECONDS = pytest.StashKey[float]()
 SCANS = pytest.StashKey[dict[str, str]]()  # each plan's checkov summary, or why there is none
 SCANS_AT_ONCE = 2  # checkov keeps one core busy for ~3 s a plan
+# The plans checkov scans (plan_scans), by name: each env as it deploys by default and with the engine on
+# (its resources exist only then), and each example.
+SCANNED = (*ENVS, *(f"{env}-engine" for env in ENVS), *(f"example-{name}" for name in EXAMPLES))
 # The opt-in re-encryption engine switched on, with a MaxConcurrency no default has.
 ENGINE_ON = {"enable_reencrypt_engine": "true", "reencrypt_max_concurrency": "7"}
 
@@ -142,10 +145,8 @@ def plan_scans(
     tmp_path_factory: pytest.TempPathFactory,
     request: pytest.FixtureRequest,
 ) -> Iterator[dict[str, Future[ScanResult]]]:
-    """checkov over every plan (ssepatterns.scan.scan_plan), by name: each env as deployed by default
-    (`local`, `aws`) and with the engine on (`local-engine`, `aws-engine`), each example
-    (`example-<name>`). All started at once, each when its plan is there; a failed plan fails its scan
-    only."""
+    """checkov over every plan of SCANNED (ssepatterns.scan.scan_plan), by name. All started at once, each
+    when its plan is there; a failed plan fails its scan only."""
     plans: dict[str, tuple[Callable[[], PlannedEnv], Path]] = {
         **{env: (functools.partial(planned.__getitem__, env), TERRAFORM_DIR / "envs" / env) for env in ENVS},
         **{
@@ -160,6 +161,7 @@ def plan_scans(
             for name in EXAMPLES
         },
     }
+    assert tuple(plans) == SCANNED
     summaries: dict[str, str] = request.config.stash.setdefault(SCANS, {})
     with ThreadPoolExecutor(max_workers=SCANS_AT_ONCE, thread_name_prefix="checkov") as pool:
         scans = {}

@@ -14,11 +14,9 @@ import pytest
 
 from ssepatterns.scan import ScanResult
 
-from .workspace import ENVS, EXAMPLES
+from .fixtures import SCANNED
 
 pytestmark = pytest.mark.plan
-
-SCANNED = [*ENVS, *[f"{env}-engine" for env in ENVS], *[f"example-{name}" for name in EXAMPLES]]
 
 
 @pytest.mark.parametrize("scanned", SCANNED)
